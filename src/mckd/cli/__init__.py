@@ -1,0 +1,1 @@
+"""The ``mckd`` command. The only code that prints and chooses exit codes."""

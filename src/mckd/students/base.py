@@ -1,0 +1,60 @@
+"""The student interface the pipeline sees.
+
+A backend trains a *fresh* student on (source, target) string pairs and loads a trained one
+from its directory. Targets are in the task format the config names (``student.target_format``);
+the pipeline converts them and checks what the student generates with ``Task.check``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mckd.tasks.base import DecodingConstraint
+
+#: fidelity(sources, references, outputs) -> score in [0, 100]; used by the checkpoint rule.
+FidelityFn = Callable[[Sequence[str], Sequence[str], Sequence[str]], float]
+
+
+class Student(ABC):
+    """A trained student that can label inputs."""
+
+    @abstractmethod
+    def generate(
+        self,
+        sources: Sequence[str],
+        *,
+        constraint: DecodingConstraint | None = None,
+        progress_desc: str | None = None,
+    ) -> list[str]:
+        """Return one output string per source, in input order (same length as ``sources``)."""
+
+
+class StudentBackend(ABC):
+    """Builds, trains, saves and loads students of one kind."""
+
+    name: str = "student"
+
+    @abstractmethod
+    def train(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        out_dir: Path,
+        *,
+        seed: int,
+        constraint: DecodingConstraint | None = None,
+        fidelity_fn: FidelityFn | None = None,
+        dev: Sequence[tuple[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        """Train a fresh student on ``pairs`` and save it under ``out_dir``.
+
+        Returns:
+            A JSON-serialisable summary: epochs run, the epoch kept and why, per-epoch loss and
+            fidelity, wall time, tokens seen.
+        """
+
+    @abstractmethod
+    def load(self, out_dir: Path) -> Student:
+        """Load the student saved under ``out_dir``."""

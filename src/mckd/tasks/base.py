@@ -1,0 +1,82 @@
+"""The interface every task implements.
+
+Strings cross this boundary. A *target* is the string a model is trained to produce; every task
+has a canonical target format (``"paper"`` for parsing: the paper's unlabeled bracketing) and may
+offer others (e.g. a compact form that from-scratch students learn faster). Gold lives in
+``Example.gold`` in whatever serialisation the task chooses (for parsing, a PTB tree string).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from mckd.core.records import Checked, Example
+
+
+class DecodingConstraint(Protocol):
+    """Token-by-token constraint over a task's *symbols* (whitespace-separated target tokens).
+
+    A student with a word-level target vocabulary maps symbols to token ids and masks every
+    other id at each decoding step, so that each finished output is well formed for its input.
+    ``EOS`` is the symbol meaning "the output may end here".
+    """
+
+    EOS: str
+
+    def start(self, source: str) -> Any:
+        """Return the initial state for one input."""
+
+    def allowed(self, state: Any) -> set[str]:
+        """Symbols allowed next in ``state`` (never empty)."""
+
+    def advance(self, state: Any, symbol: str) -> Any:
+        """Return the state after emitting ``symbol``."""
+
+
+class Task(ABC):
+    """A structured sequence-generation task."""
+
+    name: str = "task"
+    #: target formats this task can produce; the first is canonical.
+    target_formats: tuple[str, ...] = ("paper",)
+
+    @abstractmethod
+    def load(self, path: str) -> list[Example]:
+        """Read a dataset file (JSONL of ``Example`` dicts) into examples."""
+
+    @abstractmethod
+    def gold_target(self, example: Example, fmt: str = "paper") -> str:
+        """The target string for ``example``'s gold in format ``fmt``."""
+
+    @abstractmethod
+    def check(self, source: str, text: str, fmt: str = "paper") -> Checked:
+        """Validate/repair a generated string; ``Checked.target`` is in the canonical format."""
+
+    @abstractmethod
+    def convert(self, source: str, target: str, fmt: str) -> str:
+        """Turn a canonical target into format ``fmt`` (identity for the canonical format)."""
+
+    @abstractmethod
+    def score(self, gold: Sequence[Example], predictions: Sequence[Checked]) -> dict[str, float]:
+        """Corpus metrics of predictions against gold; invalid predictions count as failures."""
+
+    @abstractmethod
+    def example_score(self, gold: Example, prediction: Checked) -> float:
+        """Per-example headline score in [0, 1] (for parsing: the paper's sentence F1)."""
+
+    @abstractmethod
+    def agreement(self, source: str, reference: str, prediction: Checked) -> float:
+        """Score in [0, 1] of a prediction against a canonical *target string* (not gold).
+
+        Used for fidelity (student vs its training pseudolabels) and stage-to-stage agreement.
+        """
+
+    def headline_metric(self) -> str:
+        """Key in ``score``'s result that tables lead with."""
+        return "f1"
+
+    def constraint(self, fmt: str) -> DecodingConstraint | None:
+        """A decoding constraint for targets in ``fmt``, or None if the task has none."""
+        return None

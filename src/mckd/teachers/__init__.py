@@ -1,0 +1,8 @@
+"""Teacher backends: turn inputs into raw completions. Registered by short name, imported lazily."""
+
+from __future__ import annotations
+
+from mckd.core.registry import Registry
+
+TEACHERS = Registry("teacher backend")
+TEACHERS.register("simulated", "mckd.teachers.simulated:SimulatedTeacher")
