@@ -1,0 +1,1 @@
+"""Constituency parsing: treebank reading, linearisation, checking and the paper's metric."""
