@@ -79,3 +79,12 @@ def test_registry_lazy_import_and_unknown_name_lists_choices():
     assert reg.get("json")([1]) == "[1]"
     with pytest.raises(ConfigError, match="unknown thing 'yaml'; valid choices: json"):
         reg.get("yaml")
+
+
+def test_written_files_are_readable_by_others_like_plain_open(tmp_path):
+    write_jsonl(tmp_path / "a.jsonl", [{"a": 1}])
+    write_json(tmp_path / "b.json", {})
+    (tmp_path / "c.txt").write_text("x")
+    plain = (tmp_path / "c.txt").stat().st_mode & 0o777
+    assert (tmp_path / "a.jsonl").stat().st_mode & 0o777 == plain
+    assert (tmp_path / "b.json").stat().st_mode & 0o777 == plain

@@ -12,6 +12,16 @@ from typing import Any
 from mckd.core.errors import DataError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: mode for files we create: what open() would give (mkstemp alone gives 0600)
+_FILE_MODE = 0o666 & ~_umask()
+
+
 def read_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     """Yield one dict per non-blank line; malformed lines raise ``DataError`` naming the line."""
     path = Path(path)
@@ -52,6 +62,7 @@ def write_jsonl(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]]) ->
                 n += 1
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -70,6 +81,7 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> None:
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,101 @@
+"""``mckd data``: build a dataset directory (labeled pools, unlabeled pool, dev, test)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+HELP = """Build a dataset directory from a treebank.
+
+  mckd data craft --treebank trees.txt --index index.tsv --out data/craft
+      the paper's CRAFT protocol: the original 67 articles, trees with more than one token
+      (21,121 sentences), seeded random 50/10/40 train/dev/test, labeled pools of 250 and 50
+      (nested) from train, the rest of train unlabeled.
+  mckd data treebank wsj_23.mrg --out data/wsj23 --labeled 50,250 --split 0.5,0.1,0.4
+      the same for any PTB-style file (one tree per line or multi-line trees).
+
+The directory holds dataset.json (protocol, seed, counts, source sha256, what was dropped and
+why) and labeled_<k>.jsonl, unlabeled.jsonl, dev.jsonl, test.jsonl. unlabeled.jsonl keeps its
+gold for simulated teachers and analyses; no step trains on it."""
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, e.g. 50,250; got {text!r}") from None
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(
+            f"expected train,dev,test fractions, e.g. 0.5,0.1,0.4; got {text!r}")
+    return values
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True,
+                   help="output dataset directory (new, empty, or a dataset to overwrite)")
+    p.add_argument("--seed", type=int, default=13, help="split seed (default 13)")
+    p.add_argument("--labeled", type=_ints, default=(50, 250), metavar="K,K",
+                   help="labeled pool sizes, nested (default 50,250)")
+    p.add_argument("--split", type=_fractions, default=(0.5, 0.1, 0.4), metavar="TR,DEV,TEST",
+                   help="train/dev/test fractions (default 0.5,0.1,0.4)")
+    p.add_argument("--skip-malformed", action="store_true",
+                   help="skip malformed trees (counted in dataset.json) instead of stopping")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("data", help="build a dataset directory from a treebank",
+                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    kinds = p.add_subparsers(dest="kind", metavar="KIND")
+    kinds.required = True
+    craft = kinds.add_parser("craft", help="the paper's CRAFT protocol")
+    craft.add_argument("--treebank", required=True, help="CRAFT trees.txt (one tree per line)")
+    craft.add_argument("--index", required=True, help="CRAFT index.tsv for that trees.txt")
+    _common(craft)
+    tb = kinds.add_parser("treebank", help="any PTB-style treebank file")
+    tb.add_argument("treebank", help="treebank file")
+    tb.add_argument("--name", help="dataset name and id prefix (default: the file's stem)")
+    tb.add_argument("--min-tokens", type=int, default=2, help="drop shorter trees (default 2)")
+    tb.add_argument("--max-tokens", type=int, default=None,
+                    help="drop longer trees (default: keep all)")
+    _common(tb)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    on_error = "skip" if args.skip_malformed else "raise"
+    if args.kind == "craft":
+        from mckd.tasks.constituency.craft import prepare_craft
+
+        info = prepare_craft(args.treebank, args.index, args.out, seed=args.seed,
+                             labeled=args.labeled, split=args.split, on_error=on_error)
+    else:
+        from mckd.tasks.constituency.prepare import prepare_treebank
+
+        info = prepare_treebank(args.treebank, args.out, seed=args.seed, labeled=args.labeled,
+                                split=args.split, min_tokens=args.min_tokens,
+                                max_tokens=args.max_tokens, on_error=on_error, name=args.name)
+    print(_summary(info, args.out))
+    return 0
+
+
+def _summary(info: dict[str, Any], out: str) -> str:
+    counts = info["counts"]
+    head = (f"{info['name']}: {counts['sentences']:,} sentences "
+            f"(train {counts['train']:,}, dev {counts['dev']:,}, test {counts['test']:,})")
+    lines = [head]
+    if "paper_reports" in info:
+        lines[0] += f"; the paper reports {info['paper_reports']['sentences']:,}"
+    for entry in info["files"].values():
+        lines.append(f"  {entry['path']:<20} {entry['rows']:>7,}")
+    for reason, n in info["dropped"].items():
+        lines.append(f"  dropped {n:,}: {reason}")
+    lines.append(f"wrote {out}/ (protocol, seed and sources in dataset.json)")
+    return "\n".join(lines)
