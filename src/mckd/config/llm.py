@@ -1,0 +1,152 @@
+"""Configuration of real-LLM teachers: prompt, request ledger, budget and the OpenAI backend.
+
+A run config carries these under ``teacher.openai``::
+
+    teacher:
+      backend: openai
+      openai:
+        model: gpt-3.5-turbo-0125
+        base_url: null                 # OpenAI; or http://127.0.0.1:8000/v1 (vLLM, Ollama, ...)
+        api_key_env: OPENAI_API_KEY    # the *name* of the variable; null for local servers
+        concurrency: 16
+        prompt: {num_demos: 30, selection: random}
+        budget: {max_usd: 20, usd_per_million_prompt_tokens: 0.5,
+                 usd_per_million_completion_tokens: 1.5}
+
+Nothing here affects which answers are cached except the fields sent to the model (model,
+prompt, decoding): concurrency, timeouts and retry settings can change between reruns freely.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class PromptConfig(BaseModel):
+    """How prompts are built (``teacher.openai.prompt``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    num_demos: int = Field(30, ge=0, le=500,
+                           description="demonstrations per prompt (the paper: 30)")
+    selection: Literal["random", "bm25"] = Field(
+        "random", description="how demos are chosen per input: 'random' (the paper: a seeded "
+        "draw per input) or 'bm25' (the gold inputs most similar to it, lexically)")
+    instruction: str | None = Field(
+        None, description="optional text before the demonstrations (the system message in "
+        "chat mode); the paper uses none")
+    chat_layout: Literal["single", "turns"] = Field(
+        "single", description="chat mode only: 'single' sends demos and query as one user "
+        "message; 'turns' sends each demo as a user/assistant exchange")
+    input_prefix: str = Field("Input: ", description="written before each input")
+    output_prefix: str = Field("Output: ", description="written before each output")
+    demo_separator: str = Field("\n\n", description="between demonstrations")
+    context_tokens: int = Field(
+        16385, ge=256, description="the model's context window in tokens; demos that do not "
+        "fit next to the answer's room (max_tokens) are dropped, least useful first")
+
+
+class LedgerConfig(BaseModel):
+    """The request ledger, a SQLite cache of every answer (``teacher.openai.ledger``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str | None = Field(
+        None, description="SQLite file shared by runs; null: the pipeline's default "
+        "(cache/teacher.sqlite)")
+    store_requests: bool = Field(
+        False, description="also store each request body (prompts make the file ~30x larger)")
+    busy_timeout_s: float = Field(
+        30.0, gt=0, description="how long to wait for another process writing the same ledger")
+
+
+class BudgetConfig(BaseModel):
+    """Hard limits on spending (``teacher.openai.budget``).
+
+    Spending counts every answer this labeling job uses, including answers read back from
+    the ledger, so rerunning with the same budget stops at the same point: raise the limit
+    and rerun to continue. Each new request reserves its estimated prompt tokens plus
+    ``max_tokens`` first, so the limit is never overshot by requests in flight.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_usd: float | None = Field(None, gt=0, description="stop before spending more dollars")
+    max_tokens: int | None = Field(None, gt=0,
+                                   description="stop before using more prompt+completion tokens")
+    usd_per_million_prompt_tokens: float = Field(0.0, ge=0, description="input token price")
+    usd_per_million_completion_tokens: float = Field(0.0, ge=0,
+                                                     description="output token price")
+
+    @model_validator(mode="after")
+    def _prices_for_usd(self) -> BudgetConfig:
+        if self.max_usd is not None and not (self.usd_per_million_prompt_tokens
+                                             or self.usd_per_million_completion_tokens):
+            raise ValueError("max_usd needs token prices: set usd_per_million_prompt_tokens "
+                             "and usd_per_million_completion_tokens (your provider's price list)")
+        return self
+
+
+class OpenAITeacherConfig(BaseModel):
+    """An OpenAI-compatible server as the teacher (``teacher.openai``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(..., min_length=1, description="model name as the server knows it")
+    base_url: str | None = Field(
+        None, description="API root, e.g. http://127.0.0.1:8000/v1 for vLLM/SGLang/llama.cpp/"
+        "Ollama; null for OpenAI itself")
+    endpoint: Literal["chat", "completions"] = Field(
+        "chat", description="'chat' (/chat/completions, messages) or 'completions' "
+        "(/completions, one prompt string: base models)")
+    api_key_env: str | None = Field(
+        "OPENAI_API_KEY", description="name of the environment variable holding the API key "
+        "(the key itself never goes in a config); null for servers that need none")
+    concurrency: int = Field(16, ge=1, le=1024, description="requests in flight at once")
+    timeout_s: float = Field(120.0, gt=0, description="per-request timeout in seconds")
+    max_attempts: int = Field(6, ge=1, le=100,
+                              description="attempts per request before it counts as failed")
+    backoff_base_s: float = Field(1.0, ge=0, description="first retry delay (doubles, jittered)")
+    backoff_max_s: float = Field(60.0, ge=0, description="longest retry delay")
+    max_retry_after_s: float = Field(
+        600.0, gt=0, description="a Retry-After longer than this stops the run (resumable)")
+    max_tokens: int = Field(512, ge=1, description="answer length limit per request")
+    retry_max_tokens: int | None = Field(
+        2048, ge=1, description="a truncated answer (finish_reason 'length') is requested once "
+        "more with this limit; null: keep it as truncated")
+    max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = Field(
+        "max_tokens", description="request field carrying the limit (OpenAI reasoning models "
+        "want max_completion_tokens)")
+    temperature: float = Field(0.0, ge=0, le=2, description="sampling temperature")
+    top_p: float | None = Field(None, gt=0, le=1, description="nucleus sampling; null: omit")
+    n: int = Field(1, ge=1, le=64, description="candidates per input (all kept in meta; the "
+                   "first is the answer)")
+    sampling_seed: int | None = Field(None, description="the API's 'seed' field; null: omit")
+    stop: list[str] | None = Field(
+        None, description="stop sequences; null: a newline plus the input prefix (the model "
+        "starting another pair); [] sends none")
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict, description="extra request fields (e.g. vLLM's guided decoding); "
+        "part of the cache key")
+    progress_bar: bool = Field(True, description="show a live line: done/failed, tokens, cost, "
+                               "requests per second, ETA")
+    prompt: PromptConfig = Field(default_factory=PromptConfig)
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OpenAITeacherConfig:
+        if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https:// (got "
+                             f"{self.base_url!r}), e.g. http://127.0.0.1:8000/v1")
+        if self.retry_max_tokens is not None and self.retry_max_tokens <= self.max_tokens:
+            raise ValueError(f"retry_max_tokens ({self.retry_max_tokens}) must exceed max_tokens "
+                             f"({self.max_tokens}); use null to keep truncated answers")
+        if self.backoff_max_s < self.backoff_base_s:
+            raise ValueError("backoff_max_s must be >= backoff_base_s")
+        if self.max_tokens >= self.prompt.context_tokens:
+            raise ValueError(f"max_tokens ({self.max_tokens}) leaves no room for the prompt in "
+                             f"prompt.context_tokens ({self.prompt.context_tokens})")
+        return self

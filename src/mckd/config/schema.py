@@ -1,0 +1,153 @@
+"""The schema of one run (``mckd run CONFIG``): every section, its defaults and its limits.
+
+A run config is YAML::
+
+    name: craft-demo
+    task: {name: constituency}
+    data: {path: "builtin:craft_demo", labeled: labeled_50, unlabeled: unlabeled, test: test}
+    teacher: {backend: simulated, simulated: {target_f1: 60}}
+    student: {}                       # the student backend's defaults
+    mckd: {stages: 3, partitions: 2}
+    baselines: {vanilla_kd: true}
+    seed: 0
+
+Every section forbids unknown keys. ``mckd.config.loading.load_config`` reads the file, applies
+``key=value`` overrides and reports every problem at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mckd.config.student import StudentConfig
+from mckd.config.teacher import TeacherConfig
+
+BUILTIN_PREFIX = "builtin:"
+
+
+def builtin_data_root() -> Path:
+    """The folder of datasets shipped inside the package (``builtin:NAME`` resolves here)."""
+    import mckd
+
+    return Path(mckd.__file__).parent / "data"
+
+
+def builtin_dataset_names() -> list[str]:
+    """Names usable as ``builtin:NAME`` (folders of the package's data with a dataset.json)."""
+    root = builtin_data_root()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "dataset.json").is_file())
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TaskSection(_Section):
+    """Which task (``mckd.tasks`` registry name) and the options its constructor takes."""
+
+    name: str = Field("constituency", description="registered task name")
+    options: dict[str, Any] = Field(default_factory=dict, description="task constructor options")
+
+
+class DataSection(_Section):
+    """Where the dataset lives and which of its splits play which role.
+
+    A dataset is a folder with ``dataset.json`` and one ``<split>.jsonl`` per split (each line an
+    ``Example``: id, source, gold, meta). ``path: builtin:NAME`` names a dataset shipped with mckd.
+    """
+
+    path: str = Field(..., description="dataset folder, or builtin:NAME")
+    labeled: str = Field("labeled_50", description="gold demonstrations for the teacher's prompts")
+    unlabeled: str = Field("unlabeled", description="inputs the teacher labels and students learn")
+    test: str = Field("test", description="held-out split every method is scored on")
+    dev: str | None = Field(None, description="optional gold dev split passed to student training")
+    max_unlabeled: int | None = Field(None, ge=1, description="seeded subsample of unlabeled")
+    max_test: int | None = Field(None, ge=1, description="seeded subsample of test")
+
+    def resolved_path(self) -> Path:
+        """The dataset folder: ``builtin:NAME`` -> the package's data folder, else the path."""
+        if self.path.startswith(BUILTIN_PREFIX):
+            return builtin_data_root() / self.path[len(BUILTIN_PREFIX):]
+        return Path(self.path).expanduser()
+
+    def split_file(self, split: str) -> Path:
+        """Path of the JSONL file of ``split``."""
+        return self.resolved_path() / f"{split}.jsonl"
+
+    def roles(self) -> dict[str, str]:
+        """Role -> split name for every split this run reads."""
+        roles = {"labeled": self.labeled, "unlabeled": self.unlabeled, "test": self.test}
+        if self.dev is not None:
+            roles["dev"] = self.dev
+        return roles
+
+
+class MckdSection(_Section):
+    """The method's knobs.
+
+    With ``partitions`` k, the unlabeled inputs are split into k balanced disjoint parts
+    A, B, C, ...; at each collaborative stage the student of part P is trained on every part
+    except the one after P (cyclically) and relabels that part, which it never saw. With k = 2
+    this is exactly the paper: student A trains on A and relabels B, student B trains on B and
+    relabels A.
+    """
+
+    stages: int = Field(3, ge=1, le=20, description="K; 1 = vanilla KD, 3 = the paper's best")
+    partitions: int = Field(2, ge=2, le=26, description="k balanced disjoint parts (paper: 2)")
+    eval_stages: bool = Field(False, description="also score each stage's students on test")
+
+
+class BaselinesSection(_Section):
+    """Baselines trained in the same run directory so one table compares them."""
+
+    vanilla_kd: bool = Field(
+        True, description="a student on all teacher labels (the final step of a stages=1 run)"
+    )
+
+
+class RunStudentConfig(StudentConfig):
+    """The student section of a run: any registered student backend name is accepted.
+
+    Backends are pluggable (``mckd.students.STUDENTS``, extended by ``plugins``), so the name is
+    checked against the registry when the config is loaded rather than against a fixed list.
+    """
+
+    backend: str = Field("seq2seq", description="registered student backend name")
+
+
+class RunConfig(_Section):
+    """A whole run: data, teacher, student, method, baselines, seed and where to write."""
+
+    name: str = Field(..., description="run name; the run directory defaults to runs/<name>")
+    task: TaskSection = Field(default_factory=TaskSection)
+    data: DataSection
+    teacher: TeacherConfig = Field(default_factory=TeacherConfig)
+    student: RunStudentConfig = Field(default_factory=RunStudentConfig)
+    mckd: MckdSection = Field(default_factory=MckdSection)
+    baselines: BaselinesSection = Field(default_factory=BaselinesSection)
+    seed: int = Field(0, ge=0, description="run seed; every step's seed derives from it")
+    output_dir: str | None = Field(None, description="run directory (default runs/<name>)")
+    plugins: list[str] = Field(
+        default_factory=list,
+        description="modules imported before validation; they may register tasks, teachers "
+        "or student backends (e.g. a package of your own)",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not value or not all(c.isalnum() or c in "._-" for c in value) or value[0] == ".":
+            raise ValueError(
+                "must be non-empty and use only letters, digits, '.', '_' or '-' "
+                "(it names the run directory)"
+            )
+        return value
+
+    def run_dir(self) -> Path:
+        """The run directory: ``output_dir`` or ``runs/<name>`` (relative to the cwd)."""
+        return Path(self.output_dir).expanduser() if self.output_dir else Path("runs") / self.name

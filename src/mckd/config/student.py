@@ -1,0 +1,130 @@
+"""Student configuration: model, training schedule, checkpoint rule and decoding.
+
+Defaults are sized for the 2-core CPU demo (a whole 3-stage MCKD run = 5 student trainings
+on ~1,000 examples of 5-30 words in a few minutes): a ~2M-parameter BART-style model built
+from a config with random weights, a word-level vocabulary trained on the pairs, the
+one-symbol-per-word compact target and constrained greedy decoding. See
+``bench/student_formats.py`` for the measurements behind them.
+
+Paper-like values for GPU users (the paper's T5-base students)::
+
+    student:
+      init: pretrained
+      model: t5-base          # target_format then defaults to "paper"
+      lr: 3.0e-4
+      batch_size: 32
+      max_epochs: 21
+      min_epochs: 3
+      warmup_ratio: 0.0
+      precision: auto         # bf16 autocast where supported
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class StudentConfig(BaseModel):
+    """How to build, train and decode one student (``student:`` in a run config)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # -- what to build ---------------------------------------------------------------------
+    backend: Literal["seq2seq"] = Field("seq2seq", description="student backend name")
+    init: Literal["scratch", "pretrained"] = Field(
+        "scratch",
+        description="'scratch': random weights from a config + a word-level tokenizer trained "
+        "on the training pairs; 'pretrained': AutoModelForSeq2SeqLM.from_pretrained(model)",
+    )
+    model: str | None = Field(
+        None, description="Hugging Face model name or local folder (required when pretrained)"
+    )
+    architecture: Literal["bart", "mbart", "marian", "t5"] = Field(
+        "bart",
+        description="model family built from scratch: 'bart' (learned absolute positions, "
+        "aligns target symbol i with input word i quickly) or 't5' (relative positions)",
+    )
+    target_format: str | None = Field(
+        None,
+        description="task target format the student learns; default 'compact' from scratch, "
+        "'paper' for pretrained models",
+    )
+    d_model: int = Field(128, ge=8, description="hidden size (scratch)")
+    d_ff: int = Field(512, ge=8, description="feed-forward size (scratch)")
+    num_layers: int = Field(2, ge=1, le=48, description="encoder layers (scratch)")
+    num_decoder_layers: int = Field(2, ge=1, le=48, description="decoder layers (scratch)")
+    num_heads: int = Field(4, ge=1, description="attention heads; must divide d_model (scratch)")
+    dropout: float = Field(0.1, ge=0.0, lt=1.0, description="dropout probability")
+    min_word_frequency: int = Field(
+        2, ge=1, description="source words seen fewer times get an unknown-word token (scratch)"
+    )
+    unknown_words: Literal["signature", "unk"] = Field(
+        "signature",
+        description="out-of-vocabulary source words become 'signature' tokens (capitalised, "
+        "number, suffix -ing/-ed/-s/..., hyphen) or a single <unk> (scratch)",
+    )
+
+    # -- training --------------------------------------------------------------------------
+    lr: float = Field(2e-3, gt=0.0, le=1.0, description="peak AdamW learning rate")
+    warmup_ratio: float = Field(
+        0.05, ge=0.0, lt=1.0, description="fraction of max_epochs' steps spent warming up"
+    )
+    weight_decay: float = Field(0.01, ge=0.0, description="AdamW weight decay (matrices only)")
+    batch_size: int = Field(32, ge=1, description="effective batch size in examples")
+    micro_batch_size: int | None = Field(
+        None, ge=1, description="examples per forward pass; gradients accumulate up to "
+        "batch_size (None = batch_size)"
+    )
+    max_epochs: int = Field(12, ge=1, description="upper bound on training epochs")
+    min_epochs: int = Field(3, ge=1, description="never stop before this many epochs")
+    max_grad_norm: float = Field(1.0, gt=0.0, description="gradient clipping norm")
+
+    # -- checkpoint rule (the paper's: no dev set) -------------------------------------------
+    fidelity_sample: int = Field(
+        200, ge=1, description="training pairs (fixed, seeded) generated after every epoch to "
+        "measure fidelity"
+    )
+    fidelity_delta: float = Field(
+        0.1, ge=0.0, description="stop when fidelity moved <= this over fidelity_patience epochs"
+    )
+    fidelity_patience: int = Field(3, ge=1, description="epochs the plateau must last")
+    select_on_dev: bool = Field(
+        True, description="when dev pairs are given, select and stop on dev score instead"
+    )
+
+    # -- decoding ----------------------------------------------------------------------------
+    num_beams: int = Field(1, ge=1, description="1 = greedy (the paper relabels greedily)")
+    gen_batch_size: int = Field(64, ge=1, description="inputs per generation batch")
+    constrained: bool = Field(
+        True, description="mask decoding to well-formed outputs when the task offers a "
+        "constraint and the vocabulary is word-level"
+    )
+
+    # -- runtime -----------------------------------------------------------------------------
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="'auto': bf16 autocast when the device supports it, else fp32"
+    )
+    threads: int | None = Field(
+        None, ge=1, description="torch CPU threads (None = torch's default: all cores)"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> StudentConfig:
+        problems = []
+        if self.init == "pretrained" and not self.model:
+            problems.append("init 'pretrained' needs model: a Hugging Face name or folder "
+                            "(e.g. model: t5-base)")
+        if self.init == "scratch" and self.d_model % self.num_heads:
+            problems.append(f"num_heads {self.num_heads} must divide d_model {self.d_model}")
+        if self.min_epochs > self.max_epochs:
+            problems.append(f"min_epochs {self.min_epochs} > max_epochs {self.max_epochs}")
+        if self.micro_batch_size is not None and self.micro_batch_size > self.batch_size:
+            problems.append(f"micro_batch_size {self.micro_batch_size} > batch_size "
+                            f"{self.batch_size}; use a value <= batch_size")
+        if problems:
+            raise ValueError("; ".join(problems))
+        if self.target_format is None:
+            self.target_format = "compact" if self.init == "scratch" else "paper"
+        return self

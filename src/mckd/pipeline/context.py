@@ -1,0 +1,80 @@
+"""What every step runner receives (the run's config, task, data, manifest) and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mckd.config.schema import RunConfig
+from mckd.core.jsonl import read_jsonl
+from mckd.core.records import Checked
+from mckd.pipeline.data import RunData
+from mckd.pipeline.manifest import Manifest
+from mckd.tasks.base import DecodingConstraint, Task
+
+TEACHER_LABELS = "teacher/labels.jsonl"
+PARTITIONS = "partitions.json"
+RELABELS = "relabels.jsonl"
+PREDICTIONS = "predictions.jsonl"
+METRICS = "metrics.json"
+
+
+@dataclass
+class RunContext:
+    """The shared state of one run."""
+
+    config: RunConfig
+    run_dir: Path
+    task: Task
+    data: RunData
+    manifest: Manifest
+
+    @property
+    def target_format(self) -> str:
+        """The format students are trained on and generate (``student.target_format``)."""
+        return str(self.config.student.target_format)
+
+    def constraint(self) -> DecodingConstraint | None:
+        """The decoding constraint students use (None when unconstrained or the task has none)."""
+        if not self.config.student.constrained:
+            return None
+        return self.task.constraint(self.target_format)
+
+    def path(self, rel: str) -> Path:
+        return self.run_dir / rel
+
+
+@dataclass
+class StepOutput:
+    """What a step produced.
+
+    Attributes:
+        artifacts: files/folders it wrote, relative to the run directory.
+        counts: numbers for the manifest (examples, valid/repaired/invalid, excluded, ...).
+        info: anything else worth recording (training summary, teacher description).
+        cleanup: files to delete once the step is recorded as done (e.g. partial output).
+    """
+
+    artifacts: list[str]
+    counts: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    cleanup: list[Path] = field(default_factory=list)
+
+
+def read_labels(path: Path) -> dict[str, dict[str, Any]]:
+    """Label rows (teacher labels, relabels, predictions) by id."""
+    return {row["id"]: row for row in read_jsonl(path)}
+
+
+def checked_of(row: dict[str, Any]) -> Checked:
+    """The ``Checked`` stored in a label row."""
+    return Checked.from_dict(row)
+
+
+def status_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """{"valid": n, "repaired": n, "invalid": n} over label rows."""
+    counts = {"valid": 0, "repaired": 0, "invalid": 0}
+    for row in rows:
+        counts[row["status"]] += 1
+    return counts

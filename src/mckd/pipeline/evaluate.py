@@ -1,0 +1,131 @@
+"""The ``evaluate`` step: every method labels the test inputs and is scored against gold.
+
+The teacher's test labels come from the teacher step; each student (final, vanilla KD, and the
+stage students when ``mckd.eval_stages``) generates them now. Per method, ``predictions.jsonl``
+and ``metrics.json`` go into its folder; ``metrics.json`` at the run root gathers every method,
+each step's time and memory, and says whether the teacher was a simulation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from mckd.core.jsonl import write_json, write_jsonl
+from mckd.core.records import Checked
+from mckd.pipeline.context import (
+    METRICS,
+    PREDICTIONS,
+    TEACHER_LABELS,
+    RunContext,
+    StepOutput,
+    checked_of,
+    read_labels,
+)
+from mckd.pipeline.runlog import peak_gpu_mb, peak_rss_mb
+from mckd.pipeline.steps import Step
+from mckd.students import STUDENTS
+
+log = logging.getLogger(__name__)
+
+SIMULATION_NOTE = ("The teacher is a simulation (gold labels corrupted to a target score), not a "
+                   "language model; its row shows the labels the students learned from.")
+
+
+def method_of(ctx: RunContext, step_name: str) -> tuple[str, str]:
+    """(metrics key, display label) of the method a step's output stands for."""
+    K = ctx.config.mckd.stages
+    if step_name == "teacher":
+        return "teacher", "teacher"
+    if step_name == "final":
+        return ("vanilla_kd", "vanilla KD") if K == 1 else ("mckd", f"{K}-stage MCKD")
+    if step_name == "vanilla_kd":
+        return "vanilla_kd", "vanilla KD"
+    stage, part = step_name.removeprefix("stage_").split("/")
+    return step_name, f"stage {stage} student {part}"
+
+
+def run_evaluate_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
+    """Score the teacher and every student step in ``step.deps`` on the test split."""
+    started = time.perf_counter()
+    gold = ctx.data.test
+    methods: dict[str, dict[str, Any]] = {}
+    artifacts = []
+    for dep in step.deps:
+        key, label = method_of(ctx, dep)
+        t0 = time.perf_counter()
+        rows = _teacher_rows(ctx) if dep == "teacher" else _student_rows(ctx, dep)
+        generate_s = time.perf_counter() - t0 if dep != "teacher" else 0.0
+        checked = [checked_of(r) for r in rows]
+        metrics = {"label": label, "step": dep, **ctx.task.score(gold, checked),
+                   "pipeline_s": round(_pipeline_seconds(ctx, dep), 2),
+                   "test_generate_s": round(generate_s, 2)}
+        for row, ex, c in zip(rows, gold, checked, strict=True):
+            row["example_score"] = round(ctx.task.example_score(ex, c), 6)
+        write_jsonl(ctx.path(f"{dep}/{PREDICTIONS}"), rows)
+        write_json(ctx.path(f"{dep}/{METRICS}"), metrics)
+        artifacts += [f"{dep}/{PREDICTIONS}", f"{dep}/{METRICS}"]
+        methods[key] = metrics
+        log.info("%s on test: %s %.2f (valid %s, repaired %s, invalid %s)", label,
+                 ctx.task.headline_metric(), metrics.get(ctx.task.headline_metric(), float("nan")),
+                 metrics.get("valid"), metrics.get("repaired"), metrics.get("invalid"))
+    write_json(ctx.path(METRICS), _summary(ctx, methods, time.perf_counter() - started))
+    return StepOutput([*artifacts, METRICS], counts={"methods": len(methods), "test": len(gold)})
+
+
+def _teacher_rows(ctx: RunContext) -> list[dict[str, Any]]:
+    labels = read_labels(ctx.path(TEACHER_LABELS))
+    return [_prediction(ex.id, ex.source, checked_of(labels[ex.id])) for ex in ctx.data.test]
+
+
+def _student_rows(ctx: RunContext, name: str) -> list[dict[str, Any]]:
+    backend = STUDENTS.get(ctx.config.student.backend)(ctx.config.student, task=ctx.task)
+    student = backend.load(ctx.path(name))
+    sources = [ex.source for ex in ctx.data.test]
+    outputs = student.generate(sources, constraint=ctx.constraint(),
+                               progress_desc=f"{name} on test")
+    fmt = ctx.target_format
+    return [_prediction(ex.id, ex.source, ctx.task.check(ex.source, text, fmt))
+            for ex, text in zip(ctx.data.test, outputs, strict=True)]
+
+
+def _prediction(id_: str, source: str, checked: Checked) -> dict[str, Any]:
+    return {"id": id_, "source": source, **checked.to_dict()}
+
+
+def _pipeline_seconds(ctx: RunContext, name: str) -> float:
+    """Seconds of ``name`` and every step it depends on, transitively (as the manifest says)."""
+    steps, seen, todo = ctx.manifest.steps, set(), [name]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo += steps.get(current, {}).get("deps", [])
+    return sum(steps.get(s, {}).get("seconds", 0.0) for s in seen)
+
+
+def _summary(ctx: RunContext, methods: dict[str, Any], evaluate_s: float) -> dict[str, Any]:
+    teacher_info = (ctx.manifest.done("teacher") or {}).get("info", {}).get("teacher", {})
+    simulation = bool(teacher_info.get("simulation"))
+    steps = {name: {"seconds": e.get("seconds"), "peak_rss_mb": e.get("peak_rss_mb"),
+                    "peak_gpu_mb": e.get("peak_gpu_mb")}
+             for name, e in ctx.manifest.steps.items() if e.get("status") == "done"}
+    steps["evaluate"] = {"seconds": round(evaluate_s, 3), "peak_rss_mb": peak_rss_mb(),
+                         "peak_gpu_mb": peak_gpu_mb()}
+    rss = [s["peak_rss_mb"] for s in steps.values() if s.get("peak_rss_mb") is not None]
+    return {
+        "run": ctx.config.name,
+        "task": ctx.task.name,
+        "headline_metric": ctx.task.headline_metric(),
+        "stages": ctx.config.mckd.stages,
+        "partitions": ctx.config.mckd.partitions,
+        "seed": ctx.config.seed,
+        "test_examples": len(ctx.data.test),
+        "teacher": teacher_info,
+        "teacher_is_simulation": simulation,
+        "notes": [SIMULATION_NOTE] if simulation else [],
+        "methods": methods,
+        "steps": steps,
+        "peak_rss_mb": max(rss) if rss else None,
+    }

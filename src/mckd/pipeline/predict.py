@@ -1,0 +1,66 @@
+"""Load a trained student folder and label new inputs with it (used by ``mckd predict``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mckd.core.errors import MckdError
+from mckd.students.base import Student
+from mckd.tasks.base import Task
+
+log = logging.getLogger(__name__)
+
+STUDENT_META = "mckd_student.json"
+
+
+@dataclass
+class TrainedStudent:
+    """A loaded student with the task and target format it was trained for."""
+
+    student: Student
+    task: Task
+    target_format: str
+    constrained: bool
+
+
+def load_trained_student(folder: Path, *, task_name: str | None = None) -> TrainedStudent:
+    """Load the student saved in ``folder`` (a run's ``final/`` or a stage student).
+
+    Raises:
+        MckdError: the folder is not a student checkpoint, or the task is unknown.
+    """
+    from mckd.config.student import StudentConfig
+    from mckd.students import STUDENTS
+    from mckd.tasks import get_task
+
+    meta_path = folder / STUDENT_META
+    if not meta_path.exists():
+        raise MckdError(
+            f"{folder} is not a trained mckd student (no {STUDENT_META}); "
+            "point at a run's final/ folder or a stage_<k>/<part>/ folder"
+        )
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    cfg = StudentConfig.model_validate(meta["config"])
+    name = task_name or meta.get("task")
+    if not name:
+        raise MckdError(f"{meta_path} does not record its task; pass --task (e.g. --task constituency)")
+    task = get_task(name)
+    backend = STUDENTS.get(cfg.backend)(cfg, task=task)
+    return TrainedStudent(backend.load(folder), task, cfg.target_format, cfg.constrained)
+
+
+def predict_records(trained: TrainedStudent, rows: list[dict[str, Any]], *, constrained: bool = True) -> list[dict[str, Any]]:
+    """Generate and check one output per row (``{"id", "source"}``); every row gets a result."""
+    task, fmt = trained.task, trained.target_format
+    constraint = task.constraint(fmt) if (constrained and trained.constrained) else None
+    sources = [r["source"] for r in rows]
+    outputs = trained.student.generate(sources, constraint=constraint, progress_desc="predict")
+    results = []
+    for row, text in zip(rows, outputs, strict=True):
+        checked = task.check(row["source"], text, fmt)
+        results.append({"id": row["id"], "source": row["source"], **checked.to_dict()})
+    return results

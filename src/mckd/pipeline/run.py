@@ -1,0 +1,156 @@
+"""``run_pipeline``: the MCKD recipe, step by step, resumable after any interruption.
+
+Read top to bottom: load task and data, build the plan, find where to resume, then run each
+remaining step, recording it in ``manifest.json`` as it starts and when its artifacts are
+fully written. Layout of the run directory::
+
+    config.yaml  manifest.json  run.log  metrics.json  partitions.json
+    teacher/labels.jsonl                 every input's raw completion, checked target, status
+    stage_<k>/<P>/                       student checkpoint + relabels.jsonl of the part it relabels
+    final/  vanilla_kd/                  student checkpoints
+    <method folder>/predictions.jsonl, metrics.json   written by evaluate
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mckd import __version__
+from mckd.config.loading import dump_config
+from mckd.config.schema import RunConfig
+from mckd.core.errors import RunStateError
+from mckd.core.hashing import fingerprint
+from mckd.pipeline.context import METRICS, RunContext, StepOutput
+from mckd.pipeline.data import load_run_data
+from mckd.pipeline.evaluate import run_evaluate_step
+from mckd.pipeline.labeling import partial_path, run_teacher_step
+from mckd.pipeline.manifest import Manifest
+from mckd.pipeline.partitions import run_partitions_step
+from mckd.pipeline.resume import apply_force, clear_outputs, resume_point
+from mckd.pipeline.runlog import LOG_FILE, log_to_file, peak_gpu_mb, peak_rss_mb
+from mckd.pipeline.steps import Step, build_plan, input_parts
+from mckd.pipeline.training import run_final_step, run_stage_step
+from mckd.tasks import get_task
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.yaml"
+
+RUNNERS: dict[str, Callable[[RunContext, Step, str], StepOutput]] = {
+    "teacher": run_teacher_step,
+    "partitions": run_partitions_step,
+    "stage": run_stage_step,
+    "final": run_final_step,
+    "vanilla_kd": run_final_step,
+    "evaluate": run_evaluate_step,
+}
+
+
+@dataclass
+class RunResult:
+    """What a finished run returns.
+
+    Attributes:
+        run_dir: the run directory.
+        metrics: the contents of ``metrics.json`` (methods, steps, teacher description).
+        ran: steps run by this call, in order.
+        skipped: steps already finished by an earlier call, left untouched.
+    """
+
+    run_dir: Path
+    metrics: dict[str, Any]
+    ran: list[str]
+    skipped: list[str]
+
+
+def run_pipeline(config: RunConfig, *, force_from: str | None = None,
+                 force: bool = False) -> RunResult:
+    """Run (or resume) the MCKD pipeline described by ``config``.
+
+    Args:
+        config: a validated run config.
+        force_from: rerun this step and every later one even if they finished.
+        force: rerun every step.
+
+    Raises:
+        RunStateError: the run directory holds finished steps whose inputs changed (names the
+            first such step and the flag to force it), or another process is using it.
+        ConfigError: ``force_from`` names no step of this run.
+    """
+    run_dir = config.run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive(run_dir), log_to_file(run_dir / LOG_FILE):
+        log.info("mckd %s: run %r in %s", __version__, config.name, run_dir)
+        task = get_task(config.task.name, **config.task.options)
+        data = load_run_data(config, task)
+        plan = build_plan(config, data)
+        manifest = Manifest(run_dir, config.name)
+        forced = apply_force(plan, manifest, force_from, force)
+        first = resume_point(plan, manifest, run_dir)
+        _save_config(run_dir, config)
+        ctx = RunContext(config=config, run_dir=run_dir, task=task, data=data,
+                         manifest=manifest)
+        skipped = [s.name for s in plan[:first]]
+        if skipped:
+            log.info("already finished, skipped: %s", ", ".join(skipped))
+        for step in plan[first:]:
+            _run_step(ctx, step, keep_partial=step.name not in forced)
+        metrics = json.loads((run_dir / METRICS).read_text(encoding="utf-8"))
+        log.info("run %r finished: %s", config.name, run_dir)
+    return RunResult(run_dir, metrics, [s.name for s in plan[first:]], skipped)
+
+
+def _run_step(ctx: RunContext, step: Step, *, keep_partial: bool) -> None:
+    parts = input_parts(step, ctx.manifest)
+    if parts is None:  # cannot happen: the plan lists every step after its dependencies
+        raise RuntimeError(f"step {step.name} reached before its dependencies finished")
+    fp = fingerprint(parts)
+    keep = partial_path(ctx.run_dir, fp) if step.kind == "teacher" and keep_partial else None
+    clear_outputs(ctx.run_dir, step, keep=keep)
+    ctx.manifest.start(step.name, fp, inputs=parts, seed=step.seed, deps=list(step.deps))
+    log.info("step %s: started (seed %d)", step.name, step.seed)
+    started = time.perf_counter()
+    try:
+        out = RUNNERS[step.kind](ctx, step, fp)
+    except BaseException as exc:  # record why it stopped, then let it propagate
+        ctx.manifest.fail(step.name, f"{type(exc).__name__}: {exc}")
+        raise
+    seconds = time.perf_counter() - started
+    ctx.manifest.finish(step.name, artifacts=out.artifacts, seconds=seconds, counts=out.counts,
+                        info=out.info, peak_rss_mb=peak_rss_mb(), peak_gpu_mb=peak_gpu_mb())
+    for path in out.cleanup:
+        path.unlink(missing_ok=True)
+    log.info("step %s: done in %.1f s %s", step.name, seconds, out.counts)
+
+
+def _save_config(run_dir: Path, config: RunConfig) -> None:
+    """Write the resolved config as ``config.yaml`` (atomically)."""
+    tmp = run_dir / f".{CONFIG_FILE}.tmp"
+    tmp.write_text(dump_config(config), encoding="utf-8")
+    os.replace(tmp, run_dir / CONFIG_FILE)
+    log.info("resolved config saved to %s", run_dir / CONFIG_FILE)
+
+
+@contextmanager
+def _exclusive(run_dir: Path) -> Iterator[None]:
+    """Hold an advisory lock on the run directory (released by the OS even on kill -9)."""
+    import fcntl
+
+    with (run_dir / ".lock").open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunStateError(f"{run_dir} is in use by another mckd run; wait for it to "
+                                "finish or set another output_dir") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

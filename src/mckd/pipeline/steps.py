@@ -1,0 +1,126 @@
+"""The steps of a run, in order, each with what it depends on and its seed.
+
+A run of K stages with k partitions is::
+
+    teacher -> partitions -> stage_1/A ... stage_1/<k-th> -> ... -> stage_<K-1>/... -> final
+            -> [vanilla_kd] -> evaluate
+
+(``partitions`` and the stages only when K > 1; ``vanilla_kd`` when the baseline is on and
+K > 1, because with K = 1 the final student *is* vanilla KD.) A step's input fingerprint covers
+the config values it reads, its seed and the output fingerprints of the steps it reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mckd.config.schema import RunConfig
+from mckd.core.hashing import fingerprint, stable_seed
+from mckd.pipeline.data import RunData
+from mckd.pipeline.manifest import Manifest
+from mckd.pipeline.partitions import part_names, relabeled_part, training_parts
+
+#: settings that change how a step runs, not what it produces: changing them between reruns
+#: of a run directory is allowed (they are left out of the input fingerprints)
+RUNTIME_ONLY = {
+    "student": ("threads",),
+    "teacher.openai": ("api_key_env", "concurrency", "timeout_s", "max_attempts",
+                       "backoff_base_s", "backoff_max_s", "max_retry_after_s", "progress_bar",
+                       "ledger", "budget"),
+}
+
+
+def _without(section: dict[str, Any], where: str) -> dict[str, Any]:
+    return {k: v for k, v in section.items() if k not in RUNTIME_ONLY.get(where, ())}
+
+
+def teacher_inputs(config: RunConfig) -> dict[str, Any]:
+    """The teacher settings that shape its labels: the backend and its own section only."""
+    backend = config.teacher.backend
+    options = config.teacher.backend_options().model_dump(mode="json")
+    return {"backend": backend, backend: _without(options, f"teacher.{backend}")}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One resumable unit of work.
+
+    Attributes:
+        name: unique, also its folder for student steps ("stage_1/A", "final").
+        kind: teacher | partitions | stage | final | vanilla_kd | evaluate.
+        deps: steps whose artifacts it reads.
+        config: the config values it depends on, by section (fingerprinted).
+        seed: its seed, derived from the run seed.
+        out: the file or folder it owns, relative to the run directory (None: evaluate).
+        stage: the MCKD stage a student step belongs to (final: K; vanilla KD: 1).
+        params: for stage steps, the student's role: stage, part, trains_on, relabels.
+    """
+
+    name: str
+    kind: str
+    deps: tuple[str, ...]
+    config: dict[str, Any]
+    seed: int
+    out: str | None
+    stage: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def input_parts(step: Step, manifest: Manifest) -> dict[str, Any] | None:
+    """What the step's input fingerprint is made of, or None if a dependency is unfinished."""
+    parts: dict[str, Any] = {"seed": step.seed}
+    parts.update({f"config.{key}": fingerprint(value) for key, value in step.config.items()})
+    for dep in step.deps:
+        entry = manifest.done(dep)
+        if entry is None:
+            return None
+        parts[f"output of {dep}"] = entry["output_fingerprint"]
+    return parts
+
+
+def build_plan(config: RunConfig, data: RunData) -> list[Step]:
+    """All steps of ``config``'s run, in execution order."""
+    K, k, seed = config.mckd.stages, config.mckd.partitions, config.seed
+    prints = data.fingerprints
+    task = config.task.model_dump(mode="json")
+    student = _without(config.student.model_dump(mode="json"), "student")
+    learn = {"task": task, "student": student, "data.dev": prints.get("dev")}
+    steps = [Step(
+        "teacher", "teacher", (),
+        {"task": task, "teacher": teacher_inputs(config),
+         "data": {role: prints[role] for role in ("labeled", "unlabeled", "test")}},
+        stable_seed(seed, "teacher"), "teacher",
+    )]
+    labels_from: tuple[str, ...] = ("teacher",)
+    if K > 1:
+        steps.append(Step("partitions", "partitions", (),
+                          {"data.unlabeled": prints["unlabeled"]["ids"], "mckd.partitions": k},
+                          stable_seed(seed, "partitions"), "partitions.json"))
+        names = part_names(k)
+        for stage in range(1, K):
+            stage_steps = []
+            for part in names:
+                name = f"stage_{stage}/{part}"
+                role = {"stage": stage, "part": part, "trains_on": training_parts(part, names),
+                        "relabels": relabeled_part(part, names)}
+                stage_steps.append(Step(name, "stage", ("partitions", *labels_from),
+                                        {**learn, "role": role}, stable_seed(seed, name), name,
+                                        stage=stage, params=role))
+            steps += stage_steps
+            labels_from = tuple(s.name for s in stage_steps)
+    # With K = 1 the final student is vanilla KD: same seed as the baseline step.
+    final_seed = stable_seed(seed, "vanilla_kd" if K == 1 else "final")
+    steps.append(Step("final", "final", labels_from, {**learn, "role": "all inputs"},
+                      final_seed, "final", stage=K))
+    if config.baselines.vanilla_kd and K > 1:
+        steps.append(Step("vanilla_kd", "vanilla_kd", ("teacher",),
+                          {**learn, "role": "all inputs"}, stable_seed(seed, "vanilla_kd"),
+                          "vanilla_kd", stage=1))
+    evaluated = [s.name for s in steps if s.kind in ("final", "vanilla_kd")]
+    if config.mckd.eval_stages:
+        evaluated += [s.name for s in steps if s.kind == "stage"]
+    steps.append(Step("evaluate", "evaluate", ("teacher", *evaluated),
+                      {"task": task, "student": student, "data.test": prints["test"]},
+                      stable_seed(seed, "evaluate"), None))
+    return steps

@@ -1,0 +1,147 @@
+"""Student steps: the collaborative stages, the final student and the vanilla KD baseline.
+
+Every step trains a *fresh* student (its own seed) on the current labels of the inputs it may
+see. Invalid labels are never training targets; they are counted in the manifest. A stage
+student then relabels the part it never saw; those relabels are the next stage's labels.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from mckd.core.errors import DataError
+from mckd.core.jsonl import write_jsonl
+from mckd.core.records import Pseudolabel
+from mckd.pipeline.context import (
+    PARTITIONS,
+    RELABELS,
+    TEACHER_LABELS,
+    RunContext,
+    StepOutput,
+    read_labels,
+    status_counts,
+)
+from mckd.pipeline.steps import Step
+from mckd.students import STUDENTS
+from mckd.students.base import FidelityFn, StudentBackend
+from mckd.tasks.base import Task
+
+log = logging.getLogger(__name__)
+
+
+def make_fidelity_fn(task: Task, fmt: str) -> FidelityFn:
+    """fidelity(sources, references, outputs) -> mean task agreement x 100.
+
+    References and outputs are strings in the student's format ``fmt``; both go through
+    ``Task.check`` and each output is scored against its reference's canonical target.
+    """
+
+    @functools.lru_cache(maxsize=65536)
+    def canonical(source: str, reference: str) -> str | None:
+        return task.check(source, reference, fmt).target
+
+    def fidelity(sources: Sequence[str], references: Sequence[str],
+                 outputs: Sequence[str]) -> float:
+        total = 0.0
+        for source, reference, output in zip(sources, references, outputs, strict=True):
+            ref = canonical(source, reference)
+            if ref is not None:
+                total += task.agreement(source, ref, task.check(source, output, fmt))
+        return 100.0 * total / max(1, len(outputs))
+
+    return fidelity
+
+
+def current_labels(ctx: RunContext, step: Step) -> dict[str, dict[str, Any]]:
+    """Labels of the unlabeled inputs as the step's dependencies left them."""
+    if step.deps[-1] == "teacher":
+        rows = read_labels(ctx.path(TEACHER_LABELS))
+        return {i: r for i, r in rows.items() if r.get("split") == "unlabeled"}
+    labels: dict[str, dict[str, Any]] = {}
+    for dep in step.deps:
+        if dep.startswith("stage_"):
+            labels.update(read_labels(ctx.path(f"{dep}/{RELABELS}")))
+    return labels
+
+
+def train_student(ctx: RunContext, step: Step, ids: Sequence[str],
+                  labels: dict[str, dict[str, Any]]) -> tuple[StudentBackend, dict[str, Any]]:
+    """Train a fresh student for ``step`` on the valid labels of ``ids``; save it in ``step.out``.
+
+    Returns:
+        (the backend, to load the student; counts + training summary for the manifest).
+
+    Raises:
+        DataError: every label of ``ids`` is invalid, so there is nothing to train on.
+    """
+    fmt = ctx.target_format
+    pairs, excluded = [], 0
+    for id_ in ids:
+        row = labels[id_]
+        if row["target"] is None:
+            excluded += 1
+            continue
+        pairs.append((row["source"], ctx.task.convert(row["source"], row["target"], fmt)))
+    if not pairs:
+        raise DataError(f"step {step.name}: all {len(ids)} training labels are invalid, "
+                        "nothing to train on; check the teacher's labels (teacher/labels.jsonl)")
+    dev = None
+    if ctx.data.dev:
+        dev = [(ex.source, ctx.task.gold_target(ex, fmt)) for ex in ctx.data.dev]
+    backend = STUDENTS.get(ctx.config.student.backend)(ctx.config.student, task=ctx.task)
+    log.info("%s: training a fresh student on %d pairs (%d invalid labels excluded), seed %d",
+             step.name, len(pairs), excluded, step.seed)
+    summary = backend.train(pairs, ctx.path(step.name), seed=step.seed,
+                            constraint=ctx.constraint(),
+                            fidelity_fn=make_fidelity_fn(ctx.task, fmt), dev=dev)
+    return backend, {"counts": {"train_pairs": len(pairs), "excluded_invalid": excluded},
+                     "summary": summary}
+
+
+def run_stage_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
+    """Train a stage student on its parts (``step.params``), relabel the part it never saw."""
+    parts = json.loads(ctx.path(PARTITIONS).read_text(encoding="utf-8"))["parts"]
+    labels = current_labels(ctx, step)
+    train_ids = [i for p in step.params["trains_on"] for i in parts[p]]
+    relabel_ids = parts[step.params["relabels"]]
+    backend, trained = train_student(ctx, step, _in_data_order(ctx, train_ids), labels)
+    student = backend.load(ctx.path(step.name))
+    sources = [labels[i]["source"] for i in relabel_ids]
+    outputs = student.generate(sources, constraint=ctx.constraint(),
+                               progress_desc=f"{step.name} relabels {step.params['relabels']}")
+    rows, changed, agreement = [], 0, []
+    for id_, source, text in zip(relabel_ids, sources, outputs, strict=True):
+        checked = ctx.task.check(source, text, ctx.target_format)
+        previous = labels[id_]
+        changed += checked.target != previous["target"]
+        if previous["target"] is not None:
+            agreement.append(ctx.task.agreement(source, previous["target"], checked))
+        rows.append(Pseudolabel(id=id_, source=source, raw=checked.raw, target=checked.target,
+                                status=checked.status, reason=checked.reason,
+                                origin=step.name, meta={"stage": step.stage}).to_dict())
+    write_jsonl(ctx.path(f"{step.name}/{RELABELS}"), rows)
+    counts = {**trained["counts"], "relabeled": len(rows), **status_counts(rows),
+              "changed": changed,
+              "agreement_with_previous": round(100 * sum(agreement) / max(1, len(agreement)), 2)}
+    log.info("%s: relabeled part %s: %s", step.name, step.params["relabels"], counts)
+    return StepOutput([step.name], counts=counts,
+                      info={**step.params, "training": trained["summary"]})
+
+
+def run_final_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
+    """Train a fresh student on every unlabeled input's current label (final or vanilla KD)."""
+    labels = current_labels(ctx, step)
+    ids = [ex.id for ex in ctx.data.unlabeled]
+    _, trained = train_student(ctx, step, ids, labels)
+    source = "teacher labels" if step.deps == ("teacher",) else f"relabels of {', '.join(step.deps)}"
+    return StepOutput([step.name], counts=trained["counts"],
+                      info={"labels": source, "training": trained["summary"]})
+
+
+def _in_data_order(ctx: RunContext, ids: Sequence[str]) -> list[str]:
+    wanted = set(ids)
+    return [ex.id for ex in ctx.data.unlabeled if ex.id in wanted]

@@ -1,0 +1,1 @@
+"""Error model of the simulated teacher for constituency parsing (paper-form bracketings)."""

@@ -1,0 +1,154 @@
+"""How a few-shot LLM's constituency parses go wrong, applied to gold trees.
+
+Per example: the teacher's systematic rules (:mod:`.rules`) rewrite the labeled gold tree;
+random edits (:mod:`.random_errors`) continue until the sentence F1 is about the planned score;
+the tree is written in paper form; then, at the configured rates, one word is dropped,
+duplicated or changed, the brackets are unbalanced or the answer is cut off (finish reason
+"length"), and the layout is loosened (:mod:`.surface`).
+
+The reference sample (``mckd/data/simulation/constituency_craft_reference.txt.gz``) holds
+2,000 normalised CRAFT trees (CC BY 3.0, Bada et al. 2012) of more than one token, drawn with
+a fixed seed from the 67 articles the paper used; ``bench/simulated_teacher.py
+--write-reference`` rebuilds it.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from nltk import Tree
+
+from mckd.core.errors import DataError
+from mckd.core.records import Example, Status
+from mckd.tasks.constituency.linearize import to_paper, tokenize_paper
+from mckd.tasks.constituency.metrics import PUNCT_TAGS
+from mckd.teachers.simulation.base import ErrorModel, Plan, Simulated
+from mckd.teachers.simulation.constituency import surface
+from mckd.teachers.simulation.constituency.random_errors import corrupt_to
+from mckd.teachers.simulation.constituency.rules import GROUPS, RULES, apply_rules
+from mckd.teachers.simulation.constituency.tree import (
+    Node,
+    Sentence,
+    from_nltk,
+    span_f1,
+    spans,
+    to_nltk,
+)
+
+_PRETERMINAL = re.compile(r"\(([^\s()]+) [^\s()]+\)")
+REFERENCE_FILE = (Path(__file__).resolve().parents[3] / "data" / "simulation"
+                  / "constituency_craft_reference.txt.gz")
+
+
+@dataclass(frozen=True)
+class PreparedTree:
+    """A gold tree ready for corruption: the tree, its sentence facts and gold spans."""
+
+    root: Node
+    sent: Sentence
+    gold: frozenset[tuple[int, int]]
+
+
+class ConstituencyErrorModel(ErrorModel):
+    """LLM-like errors for paper-form constituency parses (see the module docstring)."""
+
+    task_name = "constituency"
+    rule_names = tuple(RULES)
+    rule_groups = GROUPS
+
+    def prepare(self, example: Example) -> PreparedTree:
+        """Parse the gold tree of ``example``.
+
+        Raises:
+            DataError: the gold is missing or is not a bracketed tree with POS tags.
+        """
+        if example.gold is None:
+            raise DataError(f"example {example.id!r} has no gold tree")
+        try:
+            tree = Tree.fromstring(example.gold)
+        except ValueError as exc:
+            raise DataError(f"example {example.id!r}: gold is not a tree ({exc}); regenerate "
+                            "the dataset with `mckd data`") from None
+        root, sent = from_nltk(tree, PUNCT_TAGS)
+        return PreparedTree(root, sent, frozenset(spans(root, sent)))
+
+    def size(self, prepared: PreparedTree) -> int:
+        return prepared.sent.n_scored
+
+    def systematic_score(self, prepared: PreparedTree, rules: tuple[str, ...]) -> float:
+        root = prepared.root.copy()
+        apply_rules(root, prepared.sent, rules)
+        return span_f1(set(prepared.gold), spans(root, prepared.sent))
+
+    def simulate(self, prepared: PreparedTree, plan: Plan, edits: random.Random,
+                 surface_rng: random.Random) -> Simulated:
+        sent, gold = prepared.sent, set(prepared.gold)
+        root = prepared.root.copy()
+        fired = apply_rules(root, sent, plan.rules)
+        systematic = span_f1(gold, spans(root, sent))
+        score, counts = systematic, {}
+        if plan.random_errors:
+            root, score, kept = corrupt_to(root, sent, gold, plan.score, edits, plan.keep_u)
+            counts = dict(kept)
+        tokens = tokenize_paper(to_paper(to_nltk(root, sent)))
+        text, finish, damage = self._surface(tokens, sent, surface_rng)
+        meta = {
+            "planned_score": round(plan.score, 4),
+            "systematic_score": round(systematic, 4),
+            "structure_score": round(score, 4),
+            "random_errors": counts,
+            "systematic_rules_fired": fired,
+            **damage,
+        }
+        damaged = damage["word_error"] or damage["malformed"] or damage["truncated"]
+        if damaged:
+            return Simulated(text, finish, plan.score, None, None, systematic, meta)
+        # spacing is no repair to the checker; text around the tree is
+        status = Status.REPAIRED if damage["layout"] == "echoed_prompt" else Status.VALID
+        return Simulated(text, finish, plan.score, score, status, systematic, meta)
+
+    def _surface(self, tokens: list[str], sent: Sentence,
+                 rng: random.Random) -> tuple[str, str, dict]:
+        """Surface damage; the four decisions are always drawn, so streams stay aligned."""
+        cfg = self.config
+        u_fail, u_word, u_messy = rng.random(), rng.random(), rng.random()
+        damage: dict = {"word_error": None, "malformed": None, "truncated": False,
+                        "layout": None}
+        if u_word < cfg.word_error_rate:
+            word_pos = [i for i, t in enumerate(tokens) if t not in ("(", ")")]
+            scored = [p for k, p in enumerate(word_pos) if sent.rank[k] is not None]
+            tokens, damage["word_error"] = surface.word_error(tokens, scored or word_pos, rng)
+        finish = "stop"
+        if u_fail < cfg.truncated_rate:
+            tokens, finish, damage["truncated"] = surface.truncate(tokens, rng), "length", True
+        elif u_fail < cfg.truncated_rate + cfg.malformed_rate:
+            tokens, damage["malformed"] = surface.malform(tokens, rng)
+        messy = u_messy < cfg.loose_format_rate
+        text, damage["layout"] = surface.join(tokens, rng, messy)
+        return text, finish, damage
+
+    def reference(self) -> list[Example]:
+        return list(_reference())
+
+    def reference_sizes(self) -> list[int]:
+        """Scored words per reference tree, read off the POS tags without building trees."""
+        return [sum(tag not in PUNCT_TAGS for tag in _PRETERMINAL.findall(ex.gold or ""))
+                for ex in _reference()]
+
+
+@functools.lru_cache(maxsize=1)
+def _reference() -> tuple[Example, ...]:
+    if not REFERENCE_FILE.is_file():
+        raise DataError("the simulated teacher's reference sample is missing from the "
+                        "installation; reinstall mckd", path=str(REFERENCE_FILE))
+    with gzip.open(REFERENCE_FILE, "rt", encoding="utf-8") as fh:
+        lines = [line.strip() for line in fh if line.strip()]
+    return tuple(
+        Example(id=f"reference-{i}", source=" ".join(Tree.fromstring(line).leaves()), gold=line)
+        for i, line in enumerate(lines)
+    )

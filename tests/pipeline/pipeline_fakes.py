@@ -1,0 +1,120 @@
+"""Test doubles for pipeline tests: a student backend that needs no torch.
+
+Importing this module registers the fake as student backend ``fake`` (a run config selects it
+with ``plugins: [pipeline_fakes]`` and ``student.backend: fake``; tests/pipeline must be on
+sys.path, which pytest arranges in-process and PYTHONPATH does for subprocesses).
+
+The fake "learns" deterministically: for an input it saw in training it outputs the training
+target (memorisation); for an unseen input it copies the compact target of the most similar
+training input with the same number of words (word overlap, ties broken by ``seed``), or a
+right-branching tree when no training input has that length. So relabels depend on what each
+student was trained on, and two runs with the same seed agree exactly.
+
+``MCKD_FAKE_STUDENT_SLEEP`` (seconds) makes each training slow enough to be killed mid-step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mckd.core.jsonl import write_json
+from mckd.students import STUDENTS
+from mckd.students.base import Student, StudentBackend
+
+MEMORY = "fake_student.json"
+TRAIN_CALLS: list[str] = []  # out_dir of every train() call in this process
+
+
+def right_branching(n_words: int) -> str:
+    """Compact (words style) right-branching tree over ``n_words`` words, e.g. ``(X (X (X X)))``."""
+    if n_words == 1:
+        return "X"
+    return " ".join(["(X"] * (n_words - 1) + ["X" + ")" * (n_words - 1)])
+
+
+class FakeStudent(Student):
+    def __init__(self, memory: dict[str, Any]):
+        self.seen = {s: t for s, t in memory["pairs"]}
+        self.by_length: dict[int, list[tuple[str, str]]] = {}
+        for s, t in memory["pairs"]:
+            self.by_length.setdefault(len(s.split()), []).append((s, t))
+        rng = random.Random(memory["seed"])
+        for candidates in self.by_length.values():
+            rng.shuffle(candidates)
+
+    def _one(self, source: str) -> str:
+        if source in self.seen:
+            return self.seen[source]
+        words = set(source.split())
+        candidates = self.by_length.get(len(source.split()))
+        if not candidates:
+            return right_branching(len(source.split()))
+        return max(candidates, key=lambda st: len(words & set(st[0].split())))[1]
+
+    def generate(self, sources: Sequence[str], *, constraint: Any = None,
+                 progress_desc: str | None = None) -> list[str]:
+        return [self._one(s) for s in sources]
+
+
+class FakeStudentBackend(StudentBackend):
+    name = "fake"
+
+    def __init__(self, config: Any = None, task: Any = None):
+        if config is not None and config.target_format != "compact":
+            raise ValueError("the fake student only speaks the compact target format")
+        self.config = config
+
+    def train(self, pairs, out_dir: Path, *, seed: int, constraint=None, fidelity_fn=None,
+              dev=None) -> dict[str, Any]:
+        TRAIN_CALLS.append(str(out_dir))
+        delay = float(os.environ.get("MCKD_FAKE_STUDENT_SLEEP", "0"))
+        if delay:
+            time.sleep(delay)
+        memory = {"pairs": [list(p) for p in pairs], "seed": seed}
+        write_json(Path(out_dir) / MEMORY, memory)
+        summary: dict[str, Any] = {"epochs": 1, "pairs": len(pairs), "seed": seed}
+        if fidelity_fn is not None:
+            sample = list(pairs)[:20]
+            outputs = FakeStudent(memory).generate([s for s, _ in sample])
+            summary["fidelity"] = fidelity_fn([s for s, _ in sample], [t for _, t in sample],
+                                              outputs)
+        return summary
+
+    def load(self, out_dir: Path) -> FakeStudent:
+        return FakeStudent(json.loads((Path(out_dir) / MEMORY).read_text(encoding="utf-8")))
+
+
+STUDENTS.register("fake", FakeStudentBackend)
+
+
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "pipeline_tiny"
+
+
+def tiny_config_text(run_dir: Path) -> str:
+    """A run config over the tiny fixture dataset with the fake student (fast, no torch)."""
+    return (
+        "name: tiny\n"
+        "plugins: [pipeline_fakes]\n"
+        f"output_dir: {run_dir}\n"
+        f"data: {{path: {TINY}, labeled: labeled_50}}\n"
+        "teacher: {backend: simulated, simulated: {target_f1: 60, calibration_size: 50}}\n"
+        "student: {backend: fake}\n"
+        "mckd: {stages: 3, partitions: 2}\n"
+        "baselines: {vanilla_kd: true}\n"
+        "seed: 0\n"
+    )
+
+
+def tiny_config(tmp_path: Path, *overrides: str, run: str = "run"):
+    """Load the tiny config (written under ``tmp_path``) with ``key=value`` overrides."""
+    from mckd.config.loading import load_config
+
+    path = tmp_path / f"{run}.yaml"
+    path.write_text(tiny_config_text(tmp_path / run), encoding="utf-8")
+    return load_config(path, list(overrides))

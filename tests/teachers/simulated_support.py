@@ -1,0 +1,17 @@
+"""Shared data of the simulated-teacher tests (imported by them; not a test module)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mckd.core.records import Example
+from mckd.tasks import get_task
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "simulated_teacher" / "craft_v4_sample.jsonl"
+#: the constituency task (stateless, so one instance serves every test)
+TASK = get_task("constituency")
+
+
+def load_examples() -> list[Example]:
+    """200 CRAFT v4 examples with gold, unseen by the teacher's reference sample."""
+    return TASK.load(str(FIXTURE))
