@@ -17,8 +17,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mckd.config.llm import OpenAITeacherConfig
+
 #: backend names a run config may choose (the teacher registry maps them to classes)
-TEACHER_BACKENDS = ("simulated",)
+TEACHER_BACKENDS = ("simulated", "openai")
 
 
 class SimulatedTeacherConfig(BaseModel):
@@ -101,13 +103,28 @@ class TeacherConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    backend: Literal["simulated"] = Field(
+    backend: Literal["simulated", "openai"] = Field(
         "simulated", description=f"teacher backend; one of {', '.join(TEACHER_BACKENDS)}"
     )
     simulated: SimulatedTeacherConfig = Field(
         default_factory=SimulatedTeacherConfig,
         description="knobs of the simulated teacher (used when backend is 'simulated')",
     )
+
+    openai: OpenAITeacherConfig | None = Field(
+        None,
+        description="an OpenAI-compatible server (OpenAI, vLLM, SGLang, llama.cpp, Ollama); "
+        "required when backend is 'openai'",
+    )
+
+    @model_validator(mode="after")
+    def _backend_section_present(self) -> TeacherConfig:
+        if getattr(self, self.backend) is None:
+            raise ValueError(
+                f"teacher.{self.backend} is required when teacher.backend is {self.backend!r} "
+                f"(e.g. teacher.{self.backend}.model=gpt-3.5-turbo)"
+            )
+        return self
 
     def backend_options(self) -> BaseModel:
         """The sub-section of the chosen backend (e.g. ``self.simulated``)."""

@@ -6,3 +6,4 @@ from mckd.core.registry import Registry
 
 TEACHERS = Registry("teacher backend")
 TEACHERS.register("simulated", "mckd.teachers.simulated:SimulatedTeacher")
+TEACHERS.register("openai", "mckd.teachers.openai_backend:OpenAITeacher")
