@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-HELP = """Build a dataset directory from a treebank.
+HELP = """Build a dataset directory from a treebank or a task's source files.
 
   mckd data craft --treebank trees.txt --index index.tsv --out data/craft
       the paper's CRAFT protocol: the original 67 articles, trees with more than one token
@@ -13,6 +13,12 @@ HELP = """Build a dataset directory from a treebank.
       (nested) from train, the rest of train unlabeled.
   mckd data treebank wsj_23.mrg --out data/wsj23 --labeled 50,250 --split 0.5,0.1,0.4
       the same for any PTB-style file (one tree per line or multi-line trees).
+  mckd data snips --dir snips/ --out data/snips
+      slot filling: SNIPS train.jsonl / valid.jsonl / test.jsonl (Goo et al. split); labeled
+      pools of 250 and 50 and the unlabeled pool from train, dev = valid, test = test.
+  mckd data top --dir top/ --out data/top
+      TOP semantic parsing from eval.jsonl / test.jsonl (no train file): labeled pools, dev
+      (--dev-size, default 500) and the unlabeled pool from eval, test = test.
 
 The directory holds dataset.json (protocol, seed, counts, source sha256, what was dropped and
 why) and labeled_<k>.jsonl, unlabeled.jsonl, dev.jsonl, test.jsonl. unlabeled.jsonl keeps its
@@ -51,7 +57,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("data", help="build a dataset directory from a treebank",
+    p = sub.add_parser("data", help="build a dataset directory (constituency, slots, TOP)",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     kinds = p.add_subparsers(dest="kind", metavar="KIND")
     kinds.required = True
@@ -66,10 +72,30 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     tb.add_argument("--max-tokens", type=int, default=None,
                     help="drop longer trees (default: keep all)")
     _common(tb)
+    snips = kinds.add_parser("snips", help="SNIPS slot filling (paper-style pools)")
+    snips.add_argument("--dir", required=True,
+                       help="folder with SNIPS train.jsonl, valid.jsonl, test.jsonl")
+    _pools(snips)
+    top = kinds.add_parser("top", help="TOP semantic parsing (pools from eval, test = test)")
+    top.add_argument("--dir", required=True, help="folder with TOP eval.jsonl and test.jsonl")
+    top.add_argument("--dev-size", type=int, default=500,
+                     help="eval trees held out as dev after the labeled pools (default 500)")
+    _pools(top)
     return p
 
 
+def _pools(p: argparse.ArgumentParser) -> None:
+    """Options of the kinds whose source files come already split (no --split)."""
+    p.add_argument("--out", required=True,
+                   help="output dataset directory (new, empty, or a dataset to overwrite)")
+    p.add_argument("--seed", type=int, default=13, help="shuffle seed (default 13)")
+    p.add_argument("--labeled", type=_ints, default=(50, 250), metavar="K,K",
+                   help="labeled pool sizes, nested (default 50,250)")
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.kind in ("snips", "top"):
+        return _run_presplit(args)
     on_error = "skip" if args.skip_malformed else "raise"
     if args.kind == "craft":
         from mckd.tasks.constituency.craft import prepare_craft
@@ -82,6 +108,20 @@ def run(args: argparse.Namespace) -> int:
         info = prepare_treebank(args.treebank, args.out, seed=args.seed, labeled=args.labeled,
                                 split=args.split, min_tokens=args.min_tokens,
                                 max_tokens=args.max_tokens, on_error=on_error, name=args.name)
+    print(_summary(info, args.out))
+    return 0
+
+
+def _run_presplit(args: argparse.Namespace) -> int:
+    if args.kind == "snips":
+        from mckd.tasks.slots.prepare import prepare_snips
+
+        info = prepare_snips(args.dir, args.out, seed=args.seed, labeled=args.labeled)
+    else:
+        from mckd.tasks.top.prepare import prepare_top
+
+        info = prepare_top(args.dir, args.out, seed=args.seed, labeled=args.labeled,
+                           dev_size=args.dev_size)
     print(_summary(info, args.out))
     return 0
 

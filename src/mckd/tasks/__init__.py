@@ -10,6 +10,8 @@ from mckd.core.registry import Registry
 
 TASKS = Registry("task")
 TASKS.register("constituency", "mckd.tasks.constituency.task:ConstituencyTask")
+TASKS.register("slots", "mckd.tasks.slots.task:SlotFillingTask")
+TASKS.register("top", "mckd.tasks.top.task:TopTask")
 
 
 def get_task(name: str, **options):  # -> Task

@@ -1,0 +1,1 @@
+"""Hierarchical semantic parsing (TOP): bracketed intent/slot trees. See :mod:`.task`."""
