@@ -25,6 +25,11 @@ class DecodingConstraint(Protocol):
 
     EOS: str
 
+    def symbols(self, max_words: int) -> list[str]:
+        """Every symbol the constraint can allow for inputs of up to ``max_words`` words
+        (``EOS`` excluded); students add them to a word-level target vocabulary so that no
+        admitted symbol is out of vocabulary."""
+
     def start(self, source: str) -> Any:
         """Return the initial state for one input."""
 
