@@ -26,7 +26,7 @@ from mckd.config.schema import (
     builtin_dataset_names,
 )
 from mckd.config.yamlfile import read_yaml_config
-from mckd.core.errors import ConfigError
+from mckd.core.errors import ConfigError, MckdError
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,8 @@ def _build_task(name: str, options: Any) -> tuple[Any, str]:
         return get_task(name, **options), ""
     except TypeError as exc:
         return None, f"task.options: {name} does not accept {sorted(options)} ({exc})"
+    except MckdError as exc:  # e.g. a malformed label inventory: list it with the rest
+        return None, f"task.options: {exc}"
 
 
 def _data_problems(section: Any, task_section: Any) -> list[str]:
