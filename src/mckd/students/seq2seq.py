@@ -1,0 +1,229 @@
+"""The ``seq2seq`` student backend: a transformers encoder-decoder trained on string pairs.
+
+``Seq2SeqStudentBackend(config, task=None).train(pairs, out_dir, seed=...)`` builds a fresh
+model (from scratch or pretrained, see ``model.py``), trains it with ``train.train_loop`` under
+the checkpoint rule and saves a self-describing folder::
+
+    out_dir/
+      config.json, generation_config.json, model.safetensors   (save_pretrained)
+      tokenizer.json, tokenizer_config.json                    (AutoTokenizer loads these)
+      mckd_student.json   {"config": StudentConfig, "task", "target_format", "student": {...},
+                           "summary": training summary}
+
+``load(out_dir)`` returns a ``Seq2SeqStudent`` whose ``generate`` labels new inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mckd.config.student import StudentConfig
+from mckd.core.errors import DataError, MckdError
+from mckd.core.hashing import stable_seed
+from mckd.core.jsonl import write_json
+from mckd.students.base import FidelityFn, Student, StudentBackend
+from mckd.tasks.base import DecodingConstraint
+
+log = logging.getLogger(__name__)
+
+STUDENT_META = "mckd_student.json"
+
+
+def exact_match_percent(sources: Sequence[str], references: Sequence[str], outputs: Sequence[str]) -> float:
+    """Fallback fidelity: percentage of outputs equal to their reference (whitespace-normalised)."""
+    hits = sum(" ".join(r.split()) == " ".join(o.split()) for r, o in zip(references, outputs, strict=True))
+    return 100.0 * hits / max(1, len(outputs))
+
+
+class Seq2SeqStudent(Student):
+    """A trained seq2seq student (model + tokenizer + what it needs to prepare inputs)."""
+
+    def __init__(self, model: Any, tokenizer: Any, config: StudentConfig, info: dict[str, Any]):
+        from mckd.students.runtime import pick_device, resolve_precision
+        from mckd.students.tokenizer import is_word_level
+
+        self.model, self.tokenizer, self.config, self.info = model, tokenizer, config, info
+        self.device = pick_device()
+        self.precision = resolve_precision(config.precision, self.device)
+        self.model.to(self.device)
+        self.word_level = is_word_level(tokenizer)
+        self._vocab = tokenizer.get_vocab() if self.word_level else {}
+        self._warned = False
+
+    def prepare(self, source: str) -> str:
+        """The text fed to the tokenizer for ``source`` (unknown words -> signatures)."""
+        from mckd.students.tokenizer import map_unknown_words
+
+        if not self.word_level:
+            return source
+        return map_unknown_words(source, self._vocab, self.info.get("unknown_words", "unk"))
+
+    def generate(
+        self,
+        sources: Sequence[str],
+        *,
+        constraint: DecodingConstraint | None = None,
+        progress_desc: str | None = None,
+    ) -> list[str]:
+        """One output per source, in input order; constrained when possible (see module doc)."""
+        from mckd.students.generate import generate_texts
+        from mckd.students.runtime import set_threads
+
+        set_threads(self.config.threads)
+        if constraint is not None and not self.word_level:
+            if not self._warned:
+                log.warning("the student's tokenizer is not word-level, so task symbols are not "
+                            "single tokens: decoding unconstrained; Task.check repairs or rejects")
+                self._warned = True
+            constraint = None
+        return generate_texts(
+            self.model, self.tokenizer, list(sources),
+            num_beams=self.config.num_beams,
+            batch_size=self.config.gen_batch_size,
+            length_ratio=float(self.info.get("length_ratio", 4.0)),
+            constraint=constraint,
+            prepare=self.prepare,
+            precision=self.precision,
+            progress_desc=progress_desc,
+        )
+
+
+def _check_pairs(pairs: Sequence[tuple[str, str]], what: str) -> None:
+    if not pairs:
+        raise DataError(f"no {what} pairs to train on; the student needs at least one example")
+    for n, pair in enumerate(pairs, 1):
+        if len(pair) != 2 or not all(isinstance(x, str) and x.strip() for x in pair):
+            raise DataError(f"{what} pair {n} is not two non-empty strings (source, target): {pair!r}")
+
+
+class Seq2SeqStudentBackend(StudentBackend):
+    """Trains fresh seq2seq students and loads saved ones.
+
+    Args:
+        config: the student configuration (defaults: ``StudentConfig()``).
+        task: the task object, recorded by name in the checkpoint (optional).
+    """
+
+    name = "seq2seq"
+
+    def __init__(self, config: StudentConfig | None = None, task: Any = None):
+        self.config = config or StudentConfig()
+        self.task = task
+
+    def train(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        out_dir: Path,
+        *,
+        seed: int,
+        constraint: DecodingConstraint | None = None,
+        fidelity_fn: FidelityFn | None = None,
+        dev: Sequence[tuple[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        """Train a fresh student on ``pairs`` (targets in ``config.target_format``), save it.
+
+        Returns:
+            The training summary (also saved in ``mckd_student.json``).
+        """
+        from mckd.students.runtime import pick_device, resolve_precision, seed_everything, set_threads
+        from mckd.students.train import train_loop
+
+        cfg = self.config
+        _check_pairs(pairs, "training")
+        if dev:
+            _check_pairs(dev, "dev")
+        started = time.perf_counter()
+        set_threads(cfg.threads)
+        device = pick_device()
+        precision = resolve_precision(cfg.precision, device)
+        seed_everything(seed)
+        model, tokenizer, info = self._build(pairs, constraint)
+        model.to(device)
+        student = Seq2SeqStudent(model, tokenizer, cfg, info)
+        sources = [tokenizer(student.prepare(s), truncation=True, max_length=1024)["input_ids"] for s, _ in pairs]
+        targets = [tokenizer(t, truncation=True, max_length=1024)["input_ids"] for _, t in pairs]
+        info["length_ratio"] = round(max(len(t) / len(s) for s, t in zip(sources, targets, strict=True)) * 1.2, 3)
+
+        use_dev = bool(dev) and cfg.select_on_dev
+        if use_dev:
+            eval_pairs = list(dev or [])
+        else:
+            rng = random.Random(stable_seed(seed, "fidelity-sample"))
+            eval_pairs = rng.sample(list(pairs), min(cfg.fidelity_sample, len(pairs)))
+        score_fn = fidelity_fn or exact_match_percent
+
+        def evaluate(epoch: int) -> float:
+            outputs = student.generate([s for s, _ in eval_pairs], constraint=constraint if cfg.constrained else None)
+            return float(score_fn([s for s, _ in eval_pairs], [t for _, t in eval_pairs], outputs))
+
+        summary = train_loop(
+            model, sources, targets, cfg,
+            seed=seed, pad_id=tokenizer.pad_token_id, precision=precision, evaluate=evaluate,
+            progress_desc=f"student {Path(out_dir).name}",
+        )
+        summary.update({
+            "selection": "dev" if use_dev else ("fidelity" if fidelity_fn else "exact_match"),
+            "eval_examples": len(eval_pairs),
+            "pairs": len(pairs),
+            "seed": seed,
+            "device": device,
+            "precision": precision,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "vocab_size": len(tokenizer),
+            "wall_seconds": round(time.perf_counter() - started, 2),
+        })
+        self._save(model, tokenizer, info, summary, Path(out_dir))
+        return summary
+
+    def _build(self, pairs: Sequence[tuple[str, str]], constraint: DecodingConstraint | None) -> tuple[Any, Any, dict[str, Any]]:
+        from mckd.students.model import build_scratch_model, load_pretrained
+        from mckd.students.tokenizer import train_word_tokenizer
+
+        cfg = self.config
+        if cfg.init == "pretrained":
+            model, tokenizer = load_pretrained(str(cfg.model))
+            return model, tokenizer, {"unknown_words": "none"}
+        max_words = max(len(s.split()) for s, _ in pairs)
+        symbols = getattr(constraint, "symbols", None)
+        extra = symbols(max_words + 8) if callable(symbols) else ()
+        tokenizer = train_word_tokenizer(
+            [s for s, _ in pairs], [t for _, t in pairs],
+            min_frequency=cfg.min_word_frequency, extra_symbols=extra, unknown_words=cfg.unknown_words,
+        )
+        return build_scratch_model(cfg, tokenizer), tokenizer, {"unknown_words": cfg.unknown_words}
+
+    def _save(self, model: Any, tokenizer: Any, info: dict[str, Any], summary: dict[str, Any], out_dir: Path) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        model.save_pretrained(out_dir)
+        tokenizer.save_pretrained(out_dir)
+        write_json(out_dir / STUDENT_META, {
+            "config": self.config.model_dump(mode="json"),
+            "task": getattr(self.task, "name", None),
+            "target_format": self.config.target_format,
+            "student": info,
+            "summary": summary,
+        })
+        log.info("saved student to %s", out_dir)
+
+    def load(self, out_dir: Path) -> Seq2SeqStudent:
+        """Load the student saved under ``out_dir`` by ``train``.
+
+        Raises:
+            MckdError: ``out_dir`` holds no trained mckd student.
+        """
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        meta_path = Path(out_dir) / STUDENT_META
+        if not meta_path.exists():
+            raise MckdError(f"{out_dir} holds no trained student ({STUDENT_META} missing); "
+                            "train one first or point at a stage/final student folder")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        model = AutoModelForSeq2SeqLM.from_pretrained(out_dir)
+        tokenizer = AutoTokenizer.from_pretrained(out_dir)
+        return Seq2SeqStudent(model, tokenizer, self.config, meta.get("student", {}))

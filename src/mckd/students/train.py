@@ -1,0 +1,160 @@
+"""The training loop: AdamW, linear warmup/decay, gradient accumulation, the checkpoint rule.
+
+Written to be read top to bottom. One *step* is one effective batch of ``cfg.batch_size``
+examples, split into micro-batches whose summed token losses are divided by the effective
+batch's target-token count, so accumulation does not change the loss scale. After every epoch
+``evaluate(epoch)`` returns a score (fidelity or dev) and ``CheckpointRule`` decides whether to
+stop; the best epoch's weights are kept in memory and restored at the end.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from mckd.config.student import StudentConfig
+from mckd.students.batching import IGNORE_INDEX, bucketed_batches, collate, split_micro
+from mckd.students.runtime import autocast, peak_rss_mb
+from mckd.students.selection import CheckpointRule
+
+log = logging.getLogger(__name__)
+
+
+def _optimizer(model: Any, cfg: StudentConfig) -> Any:
+    import torch
+
+    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+    groups = [
+        {"params": decay, "weight_decay": cfg.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.98), eps=1e-8)
+
+
+def _schedule(optimizer: Any, warmup: int, total: int, kind: str) -> Any:
+    """Linear warmup over ``warmup`` steps, then linear decay to 0 at ``total`` (or constant)."""
+    import torch
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        if kind == "constant":
+            return 1.0
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def train_loop(
+    model: Any,
+    sources: Sequence[Sequence[int]],
+    targets: Sequence[Sequence[int]],
+    cfg: StudentConfig,
+    *,
+    seed: int,
+    pad_id: int,
+    precision: str,
+    evaluate: Callable[[int], float | None],
+    progress_desc: str = "train",
+) -> dict[str, Any]:
+    """Train ``model`` in place on token-id pairs and restore the kept epoch's weights.
+
+    Args:
+        model: a transformers seq2seq model (its device is used).
+        sources: per example, encoder token ids (ending in eos).
+        targets: per example, label token ids (ending in eos).
+        cfg: schedule, batch sizes, checkpoint rule.
+        seed: seeds batch order (model init and dropout use torch's global generator).
+        pad_id: padding token id.
+        precision: ``"bf16"`` (autocast) or ``"fp32"``.
+        evaluate: called after each epoch with the epoch number; returns its score or None.
+        progress_desc: label of the per-epoch tqdm bars.
+
+    Returns:
+        Summary: epochs run, kept epoch and why, per-epoch loss/score/seconds, tokens/s,
+        peak RSS (MiB).
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    device = next(model.parameters()).device
+    rng = random.Random(seed)
+    lengths = [len(s) + len(t) for s, t in zip(sources, targets, strict=True)]
+    steps_per_epoch = -(-len(sources) // cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.max_epochs
+    optimizer = _optimizer(model, cfg)
+    scheduler = _schedule(optimizer, int(cfg.warmup_ratio * total_steps), total_steps, cfg.lr_schedule)
+    rule = CheckpointRule(cfg.fidelity_delta, cfg.fidelity_patience, cfg.min_epochs, cfg.max_epochs)
+    history: list[dict[str, Any]] = []
+    best_state: dict[str, Any] | None = None
+    tokens_seen, train_seconds = 0, 0.0
+
+    for epoch in range(1, cfg.max_epochs + 1):
+        model.train()
+        started = time.perf_counter()
+        loss_sum, loss_tokens = 0.0, 0
+        batches = bucketed_batches(lengths, cfg.batch_size, rng)
+        bar = tqdm(batches, desc=f"{progress_desc} epoch {epoch}", leave=False, disable=None)
+        for batch in bar:
+            n_target = sum(len(targets[i]) for i in batch)  # tokens the step's loss averages over
+            for micro in split_micro(batch, cfg.micro_batch_size):
+                inputs = {k: v.to(device) for k, v in collate(sources, targets, micro, pad_id).items()}
+                labels = inputs.pop("labels")  # (b, T)
+                decoder_input_ids = model.prepare_decoder_input_ids_from_labels(labels=labels)
+                with autocast(precision, device.type):
+                    logits = model(**inputs, decoder_input_ids=decoder_input_ids).logits  # (b, T, V)
+                loss = torch.nn.functional.cross_entropy(
+                    logits.float().reshape(-1, logits.size(-1)),  # (b*T, V)
+                    labels.reshape(-1),  # (b*T,)
+                    ignore_index=IGNORE_INDEX,
+                    reduction="sum",
+                )
+                (loss / n_target).backward()
+                loss_sum += loss.item()
+                tokens_seen += int(inputs["attention_mask"].sum()) + int((labels != IGNORE_INDEX).sum())
+            loss_tokens += n_target
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            bar.set_postfix(loss=f"{loss_sum / loss_tokens:.3f}")
+        seconds = time.perf_counter() - started
+        train_seconds += seconds
+
+        eval_started = time.perf_counter()
+        score = evaluate(epoch)
+        eval_seconds = time.perf_counter() - eval_started
+        stop = rule.update(score)
+        if rule.best_epoch == epoch:
+            best_state = copy.deepcopy(model.state_dict())
+        history.append({
+            "epoch": epoch,
+            "loss": round(loss_sum / max(1, loss_tokens), 4),
+            "score": None if score is None else round(score, 3),
+            "train_seconds": round(seconds, 2),
+            "eval_seconds": round(eval_seconds, 2),
+            "lr": scheduler.get_last_lr()[0],
+        })
+        log.info("%s epoch %d: loss %.4f score %s (%.1fs + %.1fs eval)", progress_desc, epoch,
+                 history[-1]["loss"], history[-1]["score"], seconds, eval_seconds)
+        if stop:
+            break
+
+    if best_state is not None and rule.best_epoch != len(history):
+        model.load_state_dict(best_state)
+    return {
+        "epochs_run": len(history),
+        "kept_epoch": rule.best_epoch,
+        "kept_reason": rule.keep_reason(),
+        "stop_reason": rule.stop_reason,
+        "history": history,
+        "train_seconds": round(train_seconds, 2),
+        "tokens_per_second": round(tokens_seen / max(train_seconds, 1e-9), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "steps_per_epoch": steps_per_epoch,
+    }
