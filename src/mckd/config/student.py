@@ -41,7 +41,7 @@ class StudentConfig(BaseModel):
     model: str | None = Field(
         None, description="Hugging Face model name or local folder (required when pretrained)"
     )
-    architecture: Literal["bart", "mbart", "marian", "t5"] = Field(
+    architecture: Literal["pegasus", "marian", "bart", "t5"] = Field(
         "bart",
         description="model family built from scratch: 'bart' (learned absolute positions, "
         "aligns target symbol i with input word i quickly) or 't5' (relative positions)",
@@ -70,6 +70,9 @@ class StudentConfig(BaseModel):
     lr: float = Field(2e-3, gt=0.0, le=1.0, description="peak AdamW learning rate")
     warmup_ratio: float = Field(
         0.05, ge=0.0, lt=1.0, description="fraction of max_epochs' steps spent warming up"
+    )
+    lr_schedule: Literal["linear", "constant"] = Field(
+        "linear", description="after warmup: 'linear' decay to 0 at max_epochs, or 'constant'"
     )
     weight_decay: float = Field(0.01, ge=0.0, description="AdamW weight decay (matrices only)")
     batch_size: int = Field(32, ge=1, description="effective batch size in examples")

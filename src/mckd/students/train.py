@@ -50,6 +50,13 @@ def _schedule(optimizer: Any, warmup: int, total: int, kind: str) -> Any:
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+def _decoder_inputs(model: Any, labels: Any) -> dict[str, Any]:
+    """Teacher-forcing inputs: shifted labels, built the way the model family expects."""
+    if hasattr(model, "prepare_decoder_input_ids_from_labels"):
+        return {"decoder_input_ids": model.prepare_decoder_input_ids_from_labels(labels=labels)}
+    return {"labels": labels}  # the model shifts them itself (its own loss is ignored)
+
+
 def train_loop(
     model: Any,
     sources: Sequence[Sequence[int]],
@@ -105,9 +112,8 @@ def train_loop(
             for micro in split_micro(batch, cfg.micro_batch_size):
                 inputs = {k: v.to(device) for k, v in collate(sources, targets, micro, pad_id).items()}
                 labels = inputs.pop("labels")  # (b, T)
-                decoder_input_ids = model.prepare_decoder_input_ids_from_labels(labels=labels)
                 with autocast(precision, device.type):
-                    logits = model(**inputs, decoder_input_ids=decoder_input_ids).logits  # (b, T, V)
+                    logits = model(**inputs, **_decoder_inputs(model, labels)).logits  # (b, T, V)
                 loss = torch.nn.functional.cross_entropy(
                     logits.float().reshape(-1, logits.size(-1)),  # (b*T, V)
                     labels.reshape(-1),  # (b*T,)
