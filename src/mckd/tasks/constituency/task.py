@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from pathlib import Path
 
 from nltk import Tree
 
 from mckd.core.errors import ConfigError, DataError
-from mckd.core.jsonl import read_jsonl
 from mckd.core.records import Checked, Example, Status
 from mckd.tasks.base import DecodingConstraint, Task
 from mckd.tasks.constituency.check import check_labeled, check_paper
@@ -33,6 +31,7 @@ from mckd.tasks.constituency.linearize import (
     to_paper,
 )
 from mckd.tasks.constituency.metrics import paper_sentence_f1, score_parses
+from mckd.tasks.loading import load_examples
 
 
 class ConstituencyTask(Task):
@@ -48,23 +47,7 @@ class ConstituencyTask(Task):
             DataError: naming file and line, for a missing/ill-typed field, a duplicate id, a
                 gold tree that does not parse or whose words are not the source's.
         """
-        examples: list[Example] = []
-        first_row: dict[str, int] = {}
-        for row_no, row in enumerate(read_jsonl(path)):
-            problem = _row_problem(row)
-            if problem:
-                raise DataError(problem, path=str(path), line=_line_of_row(path, row_no))
-            example = Example(id=row["id"], source=row["source"], gold=row.get("gold"),
-                              meta=row.get("meta") or {})
-            if example.id in first_row:
-                raise DataError(
-                    f"duplicate id {example.id!r} (first on line "
-                    f"{_line_of_row(path, first_row[example.id])}); ids must be unique",
-                    path=str(path), line=_line_of_row(path, row_no),
-                )
-            first_row[example.id] = row_no
-            examples.append(example)
-        return examples
+        return load_examples(path, gold_problem=_gold_problem)
 
     def gold_target(self, example: Example, fmt: str = "paper") -> str:
         """The target for ``example``'s gold tree in format ``fmt``."""
@@ -162,34 +145,13 @@ def _gold_tree(example: Example) -> Tree:
         raise DataError(f"example {example.id!r}: gold is not a tree ({exc})") from None
 
 
-def _row_problem(row: dict) -> str:
-    """Why one JSONL row is not a valid example (with the fix), or "" when it is."""
-    for key in ("id", "source"):
-        if not isinstance(row.get(key), str) or not row[key].strip():
-            return f"field {key!r} must be a non-empty string (got {row.get(key)!r})"
-    if not isinstance(row.get("meta") or {}, dict):
-        return f"field 'meta' must be an object (got {type(row['meta']).__name__})"
-    gold = row.get("gold")
-    if gold is None:
-        return ""
-    if not isinstance(gold, str):
-        return f"field 'gold' must be a tree string or null (got {gold!r})"
+def _gold_problem(source: str, gold: str) -> str:
+    """Why a gold string is not a tree over ``source``'s words (with the fix), or ""."""
     try:
         tree = Tree.fromstring(gold)
     except ValueError as exc:
         return f"gold is not a bracketed tree ({exc}); fix or regenerate it with `mckd data`"
-    if [escape_leaf(w) for w in tree.leaves()] != [escape_leaf(w) for w in row["source"].split()]:
+    if [escape_leaf(w) for w in tree.leaves()] != [escape_leaf(w) for w in source.split()]:
         return ("the gold tree's words are not the source's words; source must be the tree's "
                 "leaves joined by single spaces")
     return ""
-
-
-def _line_of_row(path: str, row_no: int) -> int:
-    """1-based line of the ``row_no``-th non-blank line (read only when reporting an error)."""
-    with Path(path).open(encoding="utf-8") as fh:
-        seen = -1
-        for lineno, line in enumerate(fh, start=1):
-            seen += bool(line.strip())
-            if seen == row_no:
-                return lineno
-    return row_no + 1
