@@ -36,6 +36,7 @@ def plot_f1_by_stage(runs: Sequence[RunSummary], path: Path) -> Path:
         if kd is not None:
             ax.scatter([1], [kd], marker="s", s=60, color=line[0].get_color(), zorder=3,
                        label=f"{run.name}: vanilla KD")
+    ax.set_xticks(range(max((r.stages for r in runs), default=1) + 1))
     ax.set_xlabel("stage (0 = teacher, K = final student)")
     headline = runs[0].headline if runs else "f1"
     ax.set_ylabel(f"test {headline} (paper metric)" if runs and runs[0].task == "constituency"
