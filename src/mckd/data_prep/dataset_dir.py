@@ -118,7 +118,10 @@ def shipped_dataset(name: str = "craft_demo") -> Path:
     Raises:
         DataError: no such shipped dataset.
     """
-    path = Path(str(resources.files("mckd") / "data" / name))
+    root = Path(str(resources.files("mckd") / "data"))
+    path = root / name
     if not (path / DATASET_JSON).is_file():
-        raise DataError(f"no shipped dataset named {name!r}; the package ships 'craft_demo'")
+        shipped = sorted(p.parent.name for p in root.glob(f"*/{DATASET_JSON}"))
+        raise DataError(f"no shipped dataset named {name!r}; the package ships: "
+                        f"{', '.join(shipped)}")
     return path
