@@ -66,6 +66,7 @@ def test_checkpoint_loads_with_plain_transformers(trained):
     meta = json.loads((out / STUDENT_META).read_text())
     assert meta["target_format"] == "compact" and meta["config"]["d_model"] == 32
     assert StudentConfig.model_validate(meta["config"]).d_model == 32
+    assert meta["student"]["interleave_words"] is True  # one symbol per word: interleaved
     model = AutoModelForSeq2SeqLM.from_pretrained(out)
     tokenizer = AutoTokenizer.from_pretrained(out)
     batch = tokenizer(["the dog saw the cat"], return_tensors="pt")

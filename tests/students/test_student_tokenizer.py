@@ -35,9 +35,11 @@ def test_signatures_replace_unknown_words():
     assert unknown_signature("Smith") == "<unk:Cap->"
     assert unknown_signature("3.5") == "<unk:num>"
     assert unknown_signature("IL-2") == "<unk:DigCAPSHyph->"
-    vocab = {"the": 1}
+    vocab = {"the": 1, "<unk>": 2, "<unk:-ing>": 3}
     assert map_unknown_words("the running", vocab, "signature") == "the <unk:-ing>"
-    assert map_unknown_words("the running", vocab, "unk") == "the running"
+    # a signature the vocabulary lacks, and the plain mode, fall back to <unk>
+    assert map_unknown_words("the Smith", vocab, "signature") == "the <unk>"
+    assert map_unknown_words("the running", vocab, "unk") == "the <unk>"
 
 
 def test_signature_tokens_are_trained_from_rare_words():

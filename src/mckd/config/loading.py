@@ -153,9 +153,10 @@ def _data_problems(section: Any, task_section: Any) -> list[str]:
         return [(f"data.path: {data.path!r} is not a folder (looked in {root.resolve()}); "
                  "give a dataset folder made by `mckd data` or builtin:NAME")]
     problems = []
-    available = sorted(p.stem for p in root.glob("*.jsonl"))
+    available = sorted({p.stem for p in root.glob("*.jsonl")}
+                       | {p.parent.name for p in root.glob("*/state.json")})
     for role, split in data.roles().items():
-        if not data.split_file(split).is_file():
+        if not data.split_file(split).exists():
             problems.append(f"data.{role}: no split {split!r} in {root}; available: "
                             f"{', '.join(available) or 'none'}")
     if data.test in (data.unlabeled, data.labeled):

@@ -57,8 +57,10 @@ class TaskSection(_Section):
 class DataSection(_Section):
     """Where the dataset lives and which of its splits play which role.
 
-    A dataset is a folder with ``dataset.json`` and one ``<split>.jsonl`` per split (each line an
-    ``Example``: id, source, gold, meta). ``path: builtin:NAME`` names a dataset shipped with mckd.
+    A dataset is a folder with one ``<split>.jsonl`` per split (each line an ``Example``: id,
+    source, gold, meta) and usually the ``dataset.json`` that ``mckd data`` writes; a split may
+    instead be a Hugging Face dataset saved with ``save_to_disk`` (``<split>/``, same columns).
+    ``path: builtin:NAME`` names a dataset shipped with mckd.
     """
 
     path: str = Field(..., description="dataset folder, or builtin:NAME")
@@ -76,8 +78,14 @@ class DataSection(_Section):
         return Path(self.path).expanduser()
 
     def split_file(self, split: str) -> Path:
-        """Path of the JSONL file of ``split``."""
-        return self.resolved_path() / f"{split}.jsonl"
+        """Where ``split`` lives: ``<split>.jsonl``, else a ``<split>/`` folder written by
+        ``datasets``' ``save_to_disk`` (a ``DatasetDict`` saved to ``path`` has one per split).
+        When neither exists the JSONL path is returned (reading it names what is missing)."""
+        root = self.resolved_path()
+        jsonl, folder = root / f"{split}.jsonl", root / split
+        if not jsonl.exists() and (folder / "state.json").is_file():
+            return folder
+        return jsonl
 
     def roles(self) -> dict[str, str]:
         """Role -> split name for every split this run reads."""

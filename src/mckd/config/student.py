@@ -3,8 +3,8 @@
 Defaults are sized for the 2-core CPU demo (a whole 3-stage MCKD run = 5 student trainings
 on ~1,000 examples of 5-30 words in a few minutes): a ~2M-parameter BART-style model built
 from a config with random weights, a word-level vocabulary trained on the pairs, the
-one-symbol-per-word compact target and constrained greedy decoding. See
-``bench/student_formats.py`` for the measurements behind them.
+one-symbol-per-word compact target interleaved with the input words, and constrained greedy
+decoding. See ``bench/student_formats.py`` for the measurements behind them.
 
 Paper-like values for GPU users (the paper's T5-base students)::
 
@@ -57,6 +57,13 @@ class StudentConfig(BaseModel):
     num_decoder_layers: int = Field(2, ge=1, le=48, description="decoder layers (scratch)")
     num_heads: int = Field(4, ge=1, description="attention heads; must divide d_model (scratch)")
     dropout: float = Field(0.1, ge=0.0, lt=1.0, description="dropout probability")
+    interleave_words: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="write one-symbol-per-word targets as 'w1 s1 w2 s2 ...' so the decoder "
+        "reads each input word before its symbol (see mckd.students.interleave): 'auto' = "
+        "when every training target has one symbol per source word and the vocabulary is "
+        "word-level; 'on' = require it (error otherwise); 'off' = never",
+    )
     min_word_frequency: int = Field(
         2, ge=1, description="source words seen fewer times get an unknown-word token (scratch)"
     )

@@ -157,10 +157,28 @@ def generate_texts(
                 max_new_tokens=int(math.ceil(longest * length_ratio)) + 8,
                 logits_processor=processors or None,
             )
-        texts = tokenizer.batch_decode(out, skip_special_tokens=True)
-        for i, text in zip(batch, texts, strict=True):
+        for i, text in zip(batch, _decode(tokenizer, out.tolist(), start_id), strict=True):
             outputs[i] = " ".join(text.split())
         if processors and processors[0].dead_ends:
             log.warning("%d decoding steps had no allowed symbol in the vocabulary",
                         processors[0].dead_ends)
     return outputs
+
+
+def _decode(tokenizer: Any, rows: list[list[int]], start_id: int | None) -> list[str]:
+    """Token ids -> text. Word-level vocabularies keep ``<unk>`` (it can stand for an input
+    word in word-interleaved outputs) and drop only the start, padding and what follows EOS;
+    other tokenizers decode with ``skip_special_tokens``."""
+    from mckd.students.tokenizer import is_word_level
+
+    if not is_word_level(tokenizer):
+        return tokenizer.batch_decode(rows, skip_special_tokens=True)
+    texts = []
+    for ids in rows:
+        if ids and ids[0] == start_id:
+            ids = ids[1:]
+        if tokenizer.eos_token_id in ids:
+            ids = ids[: ids.index(tokenizer.eos_token_id)]
+        texts.append(" ".join(t for t, i in zip(tokenizer.convert_ids_to_tokens(ids), ids, strict=True)
+                              if i != tokenizer.pad_token_id))
+    return texts

@@ -28,6 +28,7 @@ from mckd.core.errors import DataError, MckdError
 from mckd.core.hashing import stable_seed
 from mckd.core.jsonl import write_json
 from mckd.students.base import FidelityFn, Student, StudentBackend
+from mckd.students.interleave import WordInterleavedConstraint, aligned, deinterleave, interleave
 from mckd.tasks.base import DecodingConstraint
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,10 @@ class Seq2SeqStudent(Student):
                             "single tokens: decoding unconstrained; Task.check repairs or rejects")
                 self._warned = True
             constraint = None
-        return generate_texts(
+        interleaved = bool(self.info.get("interleave_words"))
+        if interleaved and constraint is not None:
+            constraint = WordInterleavedConstraint(constraint, self.prepare)
+        outputs = generate_texts(
             self.model, self.tokenizer, list(sources),
             num_beams=self.config.num_beams,
             batch_size=self.config.gen_batch_size,
@@ -92,6 +96,7 @@ class Seq2SeqStudent(Student):
             precision=self.precision,
             progress_desc=progress_desc,
         )
+        return [deinterleave(o) for o in outputs] if interleaved else outputs
 
 
 def _check_pairs(pairs: Sequence[tuple[str, str]], what: str) -> None:
@@ -100,6 +105,25 @@ def _check_pairs(pairs: Sequence[tuple[str, str]], what: str) -> None:
     for n, pair in enumerate(pairs, 1):
         if len(pair) != 2 or not all(isinstance(x, str) and x.strip() for x in pair):
             raise DataError(f"{what} pair {n} is not two non-empty strings (source, target): {pair!r}")
+
+
+def _interleave(mode: str, pairs: Sequence[tuple[str, str]]) -> bool:
+    """Whether a from-scratch student writes its targets word-interleaved (``interleave_words``)."""
+    if mode == "off":
+        return False
+    bad = aligned(pairs)
+    if bad is None:
+        return True
+    source, target = pairs[bad]
+    if mode == "on":
+        raise DataError(
+            f"student.interleave_words is 'on' but training pair {bad + 1} has "
+            f"{len(target.split())} target symbols for {len(source.split())} source words "
+            f"(source {source[:80]!r}); use a one-symbol-per-word target format or set "
+            "student.interleave_words: auto"
+        )
+    log.info("targets are not one symbol per word (pair %d): training without word interleaving", bad + 1)
+    return False
 
 
 class Seq2SeqStudentBackend(StudentBackend):
@@ -146,8 +170,13 @@ class Seq2SeqStudentBackend(StudentBackend):
         model, tokenizer, info = self._build(pairs, constraint)
         model.to(device)
         student = Seq2SeqStudent(model, tokenizer, cfg, info)
-        sources = [tokenizer(student.prepare(s), truncation=True, max_length=1024)["input_ids"] for s, _ in pairs]
-        targets = [tokenizer(t, truncation=True, max_length=1024)["input_ids"] for _, t in pairs]
+        prepared = [student.prepare(s) for s, _ in pairs]
+        if info.get("interleave_words"):
+            target_texts = [interleave(p.split(), t) for p, (_, t) in zip(prepared, pairs, strict=True)]
+        else:
+            target_texts = [t for _, t in pairs]
+        sources = [tokenizer(p, truncation=True, max_length=1024)["input_ids"] for p in prepared]
+        targets = [tokenizer(t, truncation=True, max_length=1024)["input_ids"] for t in target_texts]
         info["length_ratio"] = round(max(len(t) / len(s) for s, t in zip(sources, targets, strict=True)) * 1.2, 3)
 
         use_dev = bool(dev) and cfg.select_on_dev
@@ -196,7 +225,8 @@ class Seq2SeqStudentBackend(StudentBackend):
             [s for s, _ in pairs], [t for _, t in pairs],
             min_frequency=cfg.min_word_frequency, extra_symbols=extra, unknown_words=cfg.unknown_words,
         )
-        return build_scratch_model(cfg, tokenizer), tokenizer, {"unknown_words": cfg.unknown_words}
+        info = {"unknown_words": cfg.unknown_words, "interleave_words": _interleave(cfg.interleave_words, pairs)}
+        return build_scratch_model(cfg, tokenizer), tokenizer, info
 
     def _save(self, model: Any, tokenizer: Any, info: dict[str, Any], summary: dict[str, Any], out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -47,11 +47,20 @@ def unknown_signature(word: str) -> str:
 
 
 def map_unknown_words(text: str, vocab: dict[str, int] | set[str], mode: str) -> str:
-    """Replace source words missing from ``vocab`` by their signature (``mode="signature"``)."""
-    if mode != "signature":
-        return text
-    words = text.split()
-    return " ".join(w if w in vocab else unknown_signature(w) for w in words)
+    """Replace source words missing from ``vocab`` by in-vocabulary tokens.
+
+    With ``mode="signature"`` a missing word becomes its signature when the vocabulary has that
+    signature, else ``<unk>``; with any other mode it becomes ``<unk>``. (The tokenizer would map
+    a missing token to ``<unk>`` anyway; writing it out keeps every returned token a real
+    vocabulary entry, which word-interleaved decoding relies on.)
+    """
+    out = []
+    for w in text.split():
+        if w not in vocab:
+            sig = unknown_signature(w) if mode == "signature" else UNK
+            w = sig if sig in vocab else UNK
+        out.append(w)
+    return " ".join(out)
 
 
 def train_word_tokenizer(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mckd.core.errors import DataError
+from mckd.core.io import read_records
 from mckd.core.jsonl import read_jsonl
 from mckd.core.records import Example
 
@@ -28,10 +29,11 @@ GoldProblem = Callable[[str, str], str]
 def load_examples(
     path: str | os.PathLike[str], gold_problem: GoldProblem | None = None
 ) -> list[Example]:
-    """Read a JSONL file of ``Example`` dicts (``id``, ``source``, optional ``gold`` and ``meta``).
+    """Read ``Example`` dicts (``id``, ``source``, optional ``gold`` and ``meta``).
 
     Args:
-        path: the file; blank lines are skipped.
+        path: a JSONL file (blank lines are skipped) or a Hugging Face dataset folder written
+            by ``save_to_disk`` (errors then name the 0-based row).
         gold_problem: the task's check of one gold string against its source; called only for
             rows whose ``gold`` is a string (``null`` gold is an unlabeled input).
 
@@ -44,23 +46,30 @@ def load_examples(
     """
     examples: list[Example] = []
     first_row: dict[str, int] = {}
-    for row_no, row in enumerate(read_jsonl(path)):
+    hf = Path(path).is_dir()
+    rows = read_records(path) if hf else read_jsonl(path)
+    for row_no, row in enumerate(rows):
         problem = row_problem(row)
         if not problem and gold_problem is not None and row.get("gold") is not None:
             problem = gold_problem(row["source"], row["gold"])
         if problem:
-            raise DataError(problem, path=str(path), line=line_of_row(path, row_no))
+            raise _row_error(path, hf, row_no, problem)
         example = Example(id=row["id"], source=row["source"], gold=row.get("gold"),
                           meta=row.get("meta") or {})
         if example.id in first_row:
-            raise DataError(
-                f"duplicate id {example.id!r} (first on line "
-                f"{line_of_row(path, first_row[example.id])}); ids must be unique",
-                path=str(path), line=line_of_row(path, row_no),
-            )
+            first = (f"row {first_row[example.id]}" if hf
+                     else f"line {line_of_row(path, first_row[example.id])}")
+            raise _row_error(path, hf, row_no,
+                             f"duplicate id {example.id!r} (first on {first}); ids must be unique")
         first_row[example.id] = row_no
         examples.append(example)
     return examples
+
+
+def _row_error(path: str | os.PathLike[str], hf: bool, row_no: int, problem: str) -> DataError:
+    if hf:  # a dataset folder has rows, not lines
+        return DataError(f"row {row_no}: {problem}", path=str(path))
+    return DataError(problem, path=str(path), line=line_of_row(path, row_no))
 
 
 def row_problem(row: dict) -> str:
