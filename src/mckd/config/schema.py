@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mckd.config.student import StudentConfig
 from mckd.config.teacher import TeacherConfig
+from mckd.config.tracking import TrackingConfig
 
 BUILTIN_PREFIX = "builtin:"
 
@@ -139,6 +140,7 @@ class RunConfig(_Section):
     mckd: MckdSection = Field(default_factory=MckdSection)
     baselines: BaselinesSection = Field(default_factory=BaselinesSection)
     seed: int = Field(0, ge=0, description="run seed; every step's seed derives from it")
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     output_dir: str | None = Field(None, description="run directory (default runs/<name>)")
     plugins: list[str] = Field(
         default_factory=list,

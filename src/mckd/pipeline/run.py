@@ -37,6 +37,7 @@ from mckd.pipeline.partitions import run_partitions_step
 from mckd.pipeline.resume import apply_force, clear_outputs, resume_point
 from mckd.pipeline.runlog import LOG_FILE, log_to_file, peak_gpu_mb, peak_rss_mb
 from mckd.pipeline.steps import Step, build_plan, input_parts
+from mckd.pipeline.tracking import RunTracker, open_tracker
 from mckd.pipeline.training import run_final_step, run_stage_step
 from mckd.tasks import get_task
 
@@ -101,14 +102,20 @@ def run_pipeline(config: RunConfig, *, force_from: str | None = None,
         skipped = [s.name for s in plan[:first]]
         if skipped:
             log.info("already finished, skipped: %s", ", ".join(skipped))
-        for step in plan[first:]:
-            _run_step(ctx, step, keep_partial=step.name not in forced)
+        tracker = open_tracker(config.tracking, config.name, run_dir, config.model_dump(mode="json"))
+        try:
+            for step in plan[first:]:
+                _run_step(ctx, step, keep_partial=step.name not in forced, tracker=tracker)
+        finally:
+            if tracker is not None:
+                tracker.close()
         metrics = json.loads((run_dir / METRICS).read_text(encoding="utf-8"))
         log.info("run %r finished: %s", config.name, run_dir)
     return RunResult(run_dir, metrics, [s.name for s in plan[first:]], skipped)
 
 
-def _run_step(ctx: RunContext, step: Step, *, keep_partial: bool) -> None:
+def _run_step(ctx: RunContext, step: Step, *, keep_partial: bool,
+              tracker: RunTracker | None = None) -> None:
     parts = input_parts(step, ctx.manifest)
     if parts is None:  # cannot happen: the plan lists every step after its dependencies
         raise RuntimeError(f"step {step.name} reached before its dependencies finished")
@@ -129,6 +136,8 @@ def _run_step(ctx: RunContext, step: Step, *, keep_partial: bool) -> None:
     for path in out.cleanup:
         path.unlink(missing_ok=True)
     log.info("step %s: done in %.1f s %s", step.name, seconds, out.counts)
+    if tracker is not None:
+        tracker.log_step(step.name, out.counts, out.info or {}, seconds, ctx.run_dir)
 
 
 def _save_config(run_dir: Path, config: RunConfig) -> None:
