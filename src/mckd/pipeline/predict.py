@@ -48,7 +48,10 @@ def load_trained_student(folder: Path, *, task_name: str | None = None) -> Train
     name = task_name or meta.get("task")
     if not name:
         raise MckdError(f"{meta_path} does not record its task; pass --task (e.g. --task constituency)")
-    task = get_task(name)
+    # the options the task had in training (its label inventory) unless the user names a task
+    same_task = not task_name or task_name == meta.get("task")
+    options = (meta.get("task_options") or {}) if same_task else {}
+    task = get_task(name, **options)
     backend = STUDENTS.get(cfg.backend)(cfg, task=task)
     return TrainedStudent(backend.load(folder), task, cfg.target_format, cfg.constrained)
 

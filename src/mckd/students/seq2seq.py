@@ -7,8 +7,8 @@ the checkpoint rule and saves a self-describing folder::
     out_dir/
       config.json, generation_config.json, model.safetensors   (save_pretrained)
       tokenizer.json, tokenizer_config.json                    (AutoTokenizer loads these)
-      mckd_student.json   {"config": StudentConfig, "task", "target_format", "student": {...},
-                           "summary": training summary}
+      mckd_student.json   {"config": StudentConfig, "task", "task_options" (e.g. the label
+                           inventory), "target_format", "student": {...}, "summary"}
 
 ``load(out_dir)`` returns a ``Seq2SeqStudent`` whose ``generate`` labels new inputs.
 """
@@ -235,6 +235,7 @@ class Seq2SeqStudentBackend(StudentBackend):
         write_json(out_dir / STUDENT_META, {
             "config": self.config.model_dump(mode="json"),
             "task": getattr(self.task, "name", None),
+            "task_options": self.task.options() if hasattr(self.task, "options") else {},
             "target_format": self.config.target_format,
             "student": info,
             "summary": summary,

@@ -85,3 +85,9 @@ class Task(ABC):
     def constraint(self, fmt: str) -> DecodingConstraint | None:
         """A decoding constraint for targets in ``fmt``, or None if the task has none."""
         return None
+
+    def options(self) -> dict[str, Any]:
+        """Constructor options that rebuild this task with what it learned from its data
+        (e.g. a label inventory): ``type(task)(**task.options())``. Students record them, so
+        ``mckd predict`` decodes with the same inventory the student was trained under."""
+        return {}

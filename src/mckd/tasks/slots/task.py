@@ -75,6 +75,10 @@ class SlotFillingTask(Task):
             self.slot_types_from = "fit() on gold examples"
         return self
 
+    def options(self) -> dict[str, list[str]]:
+        """``{"slot_types": [...]}`` once an inventory is known, else ``{}``."""
+        return {"slot_types": sorted(self.slot_types)} if self.slot_types is not None else {}
+
     def load(self, path: str) -> list[Example]:
         """Read a JSONL file of ``Example`` dicts, checking ids, sources and gold tags.
 
