@@ -16,7 +16,7 @@ from mckd import __version__
 from mckd.core.errors import MckdError, RecoverableError
 
 #: subcommand modules, in the order ``--help`` lists them
-COMMANDS = ("data", "run", "report", "predict")
+COMMANDS = ("data", "plan", "run", "report", "predict", "export")
 
 EXIT_USER_ERROR = 2
 EXIT_RECOVERABLE = 3

@@ -1,0 +1,78 @@
+"""``mckd export``: a run's pseudolabels as JSONL or a Hugging Face dataset."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from mckd.core.errors import MckdError
+
+HELP = """Export the pseudolabels of a run's unlabeled inputs, for your own tooling.
+
+--labels teacher   the teacher's labels (teacher/labels.jsonl, unlabeled split only)
+--labels final     the labels the final student trained on (the last collaborative stage's
+                   relabels; the teacher's for a stages=1 run)
+--labels stage_K   the relabels of collaborative stage K (both parts)
+
+Each row: id, source, target (canonical form; null when the label was invalid), raw, status,
+reason, origin and meta (a JSON string in the Hugging Face format, so every row has one schema)."""
+
+COLUMNS = ("id", "source", "target", "raw", "status", "reason", "origin")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("export", help="export a run's pseudolabels (JSONL or HF dataset)",
+                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run", type=Path, help="run directory (e.g. runs/craft-demo)")
+    p.add_argument("--labels", default="final", help="teacher, final or stage_K (default final)")
+    p.add_argument("-o", "--output", required=True, help=".jsonl file, or a folder with --format hf")
+    p.add_argument("--format", choices=("jsonl", "hf"), default="jsonl", help="output format")
+    return p
+
+
+def label_files(run: Path, which: str) -> list[Path]:
+    """The label files behind ``which`` in ``run`` (teacher, final or stage_K).
+
+    Raises:
+        MckdError: not a run directory, or the labels do not exist (yet).
+    """
+    if not (run / "manifest.json").is_file():
+        raise MckdError(f"{run} is not a run directory (no manifest.json); give runs/<name>")
+    stages = sorted((p for p in run.glob("stage_*") if p.name[6:].isdigit()),
+                    key=lambda p: int(p.name[6:]))
+    if which == "final":
+        which = stages[-1].name if stages else "teacher"
+    if which == "teacher":
+        files = [run / "teacher" / "labels.jsonl"]
+    elif which.startswith("stage_"):
+        files = sorted((run / which).glob("*/relabels.jsonl"))
+    else:
+        raise MckdError(f"--labels {which!r}: choose teacher, final or stage_K "
+                        f"(this run has: teacher{''.join(', ' + s.name for s in stages)})")
+    missing = [f for f in files if not f.is_file()]
+    if not files or missing:
+        raise MckdError(f"{which} labels are not in {run} yet ({missing[0] if missing else which}); "
+                        "finish the run first (`mckd run CONFIG` resumes it)")
+    return files
+
+
+def run(args: argparse.Namespace) -> int:
+    from mckd.core.io import write_records
+    from mckd.core.jsonl import read_jsonl
+
+    rows = []
+    for path in label_files(args.run, args.labels):
+        for row in read_jsonl(path):
+            if row.get("split", "unlabeled") != "unlabeled":
+                continue
+            out = {k: row.get(k) for k in COLUMNS}
+            out["origin"] = out["origin"] or path.parent.name
+            meta = row.get("meta") or {}
+            out["meta"] = json.dumps(meta, ensure_ascii=False) if args.format == "hf" else meta
+            rows.append(out)
+    write_records(args.output, rows, fmt=args.format)
+    invalid = sum(r["target"] is None for r in rows)
+    print(f"wrote {len(rows)} {args.labels} labels ({invalid} invalid) to {args.output}", file=sys.stderr)
+    return 0
