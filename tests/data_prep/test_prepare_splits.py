@@ -1,13 +1,14 @@
-"""The seeded split: sizes, nesting, disjointness, prefix property, and the writer's id checks."""
+"""The seeded split: sizes, nesting, disjointness, prefix property, drawn unlabeled pools,
+pre-split corpora, and the writer's id checks."""
 
 from __future__ import annotations
 
 import pytest
 
-from mckd.core.errors import DataError
+from mckd.core.errors import ConfigError, DataError
 from mckd.core.records import Example
 from mckd.data_prep.dataset_dir import PreparedDataset, write_dataset_dir
-from mckd.data_prep.splits import split_examples
+from mckd.data_prep.splits import presplit_files, split_examples
 
 
 def corpus(n: int) -> list[Example]:
@@ -51,3 +52,23 @@ def test_writer_rejects_an_example_in_two_splits(tmp_path):
     dataset = PreparedDataset(files={"labeled_1": ex[:1], "unlabeled": ex[:1]})
     with pytest.raises(DataError, match="in both labeled_1 and unlabeled"):
         write_dataset_dir(tmp_path / "d", dataset)
+
+
+def test_unlabeled_pool_is_a_seeded_draw_from_the_rest_of_train():
+    full = split_examples(corpus(1000), seed=5)
+    drawn = split_examples(corpus(1000), seed=5, unlabeled=100)
+    assert drawn["unlabeled"] == full["unlabeled"][:100]  # a prefix of the shuffled rest
+    assert drawn["labeled_250"] == full["labeled_250"] and drawn["test"] == full["test"]
+    with pytest.raises(DataError, match="at most 250 unlabeled"):
+        split_examples(corpus(1000), seed=5, unlabeled=251)
+    with pytest.raises(ConfigError, match="positive integer"):
+        split_examples(corpus(1000), seed=5, unlabeled=-1)
+
+
+def test_presplit_files_keep_dev_and_test_whole_in_a_seeded_order():
+    train, dev, test = corpus(300), corpus(320)[300:310], corpus(330)[310:330]
+    files = presplit_files(train, dev, test, seed=2, labeled=(5, 10), unlabeled=50)
+    assert {stem: len(rows) for stem, rows in files.items()} == {
+        "labeled_5": 5, "labeled_10": 10, "unlabeled": 50, "dev": 10, "test": 20}
+    assert sorted(files["test"], key=lambda ex: ex.id) == test and files["test"] != test
+    assert files == presplit_files(train, dev, test, seed=2, labeled=(5, 10), unlabeled=50)

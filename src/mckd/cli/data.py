@@ -13,6 +13,15 @@ HELP = """Build a dataset directory from a treebank or a task's source files.
       (nested) from train, the rest of train unlabeled.
   mckd data treebank wsj_23.mrg --out data/wsj23 --labeled 50,250 --split 0.5,0.1,0.4
       the same for any PTB-style file (one tree per line or multi-line trees).
+  mckd data ptb --dir treebank_3/ --out data/ptb
+      the paper's Penn Treebank protocol on your LDC copy (LDC99T42; the folder holding
+      parsed/mrg/wsj/SS/*.mrg, a folder of section folders, or a flat folder of wsj_SSNN.mrg):
+      sections 02-21 train, 22 dev, 23 test; labeled pools of 250 and 50 (nested) and 20,000
+      unlabeled sentences (--unlabeled) drawn from train; sentences empty after removing
+      -NONE- dropped and counted.
+  mckd data atis --dir atis/ --out data/atis
+      ATIS slot filling from your copy: train/ valid/ test/ folders with seq.in, seq.out and
+      label, or train.jsonl / valid.jsonl / test.jsonl; pools as for SNIPS.
   mckd data snips --dir snips/ --out data/snips
       slot filling: SNIPS train.jsonl / valid.jsonl / test.jsonl (Goo et al. split); labeled
       pools of 250 and 50 and the unlabeled pool from train, dev = valid, test = test.
@@ -57,7 +66,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("data", help="build a dataset directory (constituency, slots, TOP)",
+    p = sub.add_parser("data", help="build a dataset directory (CRAFT, PTB, ATIS, SNIPS, TOP)",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     kinds = p.add_subparsers(dest="kind", metavar="KIND")
     kinds.required = True
@@ -72,6 +81,20 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     tb.add_argument("--max-tokens", type=int, default=None,
                     help="drop longer trees (default: keep all)")
     _common(tb)
+    ptb = kinds.add_parser("ptb", help="the paper's Penn Treebank protocol (your LDC copy)")
+    ptb.add_argument("--dir", required=True,
+                     help="Treebank-3 root (holding parsed/mrg/wsj/SS/*.mrg), a folder of "
+                          "section folders, or a flat folder of wsj_SSNN.mrg files")
+    _pools(ptb)
+    ptb.add_argument("--unlabeled", type=int, default=20_000,
+                     help="unlabeled sentences drawn from the rest of train (default 20000)")
+    ptb.add_argument("--skip-malformed", action="store_true",
+                     help="skip malformed trees (counted in dataset.json) instead of stopping")
+    atis = kinds.add_parser("atis", help="ATIS slot filling from your copy (paper-style pools)")
+    atis.add_argument("--dir", required=True,
+                      help="folder with train/ valid/ test/ (seq.in, seq.out, label) or "
+                           "train.jsonl, valid.jsonl, test.jsonl")
+    _pools(atis)
     snips = kinds.add_parser("snips", help="SNIPS slot filling (paper-style pools)")
     snips.add_argument("--dir", required=True,
                        help="folder with SNIPS train.jsonl, valid.jsonl, test.jsonl")
@@ -94,7 +117,7 @@ def _pools(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.kind in ("snips", "top"):
+    if args.kind in ("snips", "top", "ptb", "atis"):
         return _run_presplit(args)
     on_error = "skip" if args.skip_malformed else "raise"
     if args.kind == "craft":
@@ -113,7 +136,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_presplit(args: argparse.Namespace) -> int:
-    if args.kind == "snips":
+    if args.kind == "ptb":
+        from mckd.tasks.constituency.ptb import prepare_ptb
+
+        info = prepare_ptb(args.dir, args.out, seed=args.seed, labeled=args.labeled,
+                           unlabeled=args.unlabeled,
+                           on_error="skip" if args.skip_malformed else "raise")
+    elif args.kind == "atis":
+        from mckd.tasks.slots.atis import prepare_atis
+
+        info = prepare_atis(args.dir, args.out, seed=args.seed, labeled=args.labeled)
+    elif args.kind == "snips":
         from mckd.tasks.slots.prepare import prepare_snips
 
         info = prepare_snips(args.dir, args.out, seed=args.seed, labeled=args.labeled)
@@ -135,7 +168,27 @@ def _summary(info: dict[str, Any], out: str) -> str:
         lines[0] += f"; the paper reports {info['paper_reports']['sentences']:,}"
     for entry in info["files"].values():
         lines.append(f"  {entry['path']:<20} {entry['rows']:>7,}")
+    if "train_not_drawn" in counts:
+        lines.append(f"  train not drawn      {counts['train_not_drawn']:>7,} (in no file)")
     for reason, n in info["dropped"].items():
         lines.append(f"  dropped {n:,}: {reason}")
+    missing = info.get("sections", {}).get("missing_train_sections")
+    if missing:
+        lines.append(f"  warning: train sections missing from this copy: {_ranges(missing)}")
+    if "complete_copy_counts" in info:
+        full = info["complete_copy_counts"]
+        lines.append(f"  (a complete copy gives train {full['train']:,}, dev {full['dev']:,}, "
+                     f"test {full['test']:,})")
     lines.append(f"wrote {out}/ (protocol, seed and sources in dataset.json)")
     return "\n".join(lines)
+
+
+def _ranges(sections: list[str]) -> str:
+    """``["04", "05", "06", "09"]`` -> ``"04-06, 09"``."""
+    runs: list[list[int]] = []
+    for n in sorted(int(s) for s in sections):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(f"{a:02d}" if a == b else f"{a:02d}-{b:02d}" for a, b in runs)

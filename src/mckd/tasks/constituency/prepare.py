@@ -4,7 +4,8 @@ Each tree is normalised (:func:`~mckd.tasks.constituency.treebank.normalize_tree
 an :class:`~mckd.core.records.Example` whose ``source`` is its words joined by single spaces
 and whose ``gold`` is the normalised one-line tree. Trees that are dropped are counted by
 reason in ``dataset.json``. CRAFT's protocol (:mod:`mckd.tasks.constituency.craft`) is this
-plus an article filter; a WSJ reader can reuse :func:`trees_to_examples` and the writer.
+plus an article filter; the Penn Treebank's (:mod:`mckd.tasks.constituency.ptb`) reads the WSJ
+sections with the same functions.
 """
 
 from __future__ import annotations
@@ -94,8 +95,21 @@ def reading_info(read: TreebankRead) -> dict[str, Any]:
     """What ``dataset.json`` records about reading a treebank file."""
     return {
         "trees_read": len(read.trees),
-        "malformed_skipped": [{"line": line, "reason": why} for line, why in read.skipped],
+        "malformed_skipped": [{"file": Path(read.path).name, "line": line, "reason": why}
+                              for line, why in read.skipped],
         "non_ascii_spaces_removed_from_words": read.odd_spaces_removed,
+        "normalisation": NORMALISATION,
+    }
+
+
+def merged_reading_info(infos: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One :func:`reading_info` record for many files (counts summed, skips listed)."""
+    return {
+        "files_read": len(infos),
+        "trees_read": sum(info["trees_read"] for info in infos),
+        "malformed_skipped": [skip for info in infos for skip in info["malformed_skipped"]],
+        "non_ascii_spaces_removed_from_words": sum(
+            info["non_ascii_spaces_removed_from_words"] for info in infos),
         "normalisation": NORMALISATION,
     }
 
@@ -116,14 +130,25 @@ def protocol_text(min_tokens: int, max_tokens: int | None, split: Sequence[float
             "train is the unlabeled pool")
 
 
-def split_info(files: dict[str, list[Example]], dropped: Counter[str], n_skipped: int
-               ) -> dict[str, Any]:
-    """Counts per split and dropped trees by reason for ``dataset.json``."""
+def split_info(files: dict[str, list[Example]], dropped: Counter[str], n_skipped: int, *,
+               train_total: int | None = None) -> dict[str, Any]:
+    """Counts per split and dropped trees by reason for ``dataset.json``.
+
+    Args:
+        files: the dataset's files (labeled pools, unlabeled, dev, test).
+        dropped: reason -> examples dropped.
+        n_skipped: malformed trees skipped while reading.
+        train_total: the train split's size when the unlabeled pool is a draw from it (PTB);
+            the train sentences in no file are then counted as ``train_not_drawn``.
+    """
     labeled = [stem for stem in files if stem.startswith("labeled_")]
-    train = len(files["unlabeled"]) + (len(files[labeled[-1]]) if labeled else 0)
+    used = len(files["unlabeled"]) + (len(files[labeled[-1]]) if labeled else 0)
+    train = used if train_total is None else train_total
     counts = {"sentences": train + len(files["dev"]) + len(files["test"]), "train": train,
               "dev": len(files["dev"]), "test": len(files["test"])}
     counts.update({stem: len(files[stem]) for stem in (*labeled, "unlabeled")})
+    if train_total is not None:
+        counts["train_not_drawn"] = train_total - used
     all_dropped = dict(sorted(dropped.items()))
     if n_skipped:
         all_dropped[MALFORMED_SKIPPED] = n_skipped

@@ -34,6 +34,7 @@ _FUNCTION_TAG = re.compile(r"[-=]")
 #: whitespace other than ASCII's (U+200A hair space, U+00A0 no-break space, ...)
 _ODD_SPACE = re.compile(r"[^\S \t\n\r\f\v]")
 _BRACKET = re.compile(r"[()]")
+_LDC_BANNER = "*x*"
 
 
 @dataclass
@@ -122,10 +123,13 @@ def _cut_trees(path: Path) -> Iterator[tuple[int, str, str | None]]:
 
     A tree still open when a new line starts with ``(`` at column 0 is reported as unbalanced
     (continuation lines of multi-line trees are indented), so one missing bracket costs one
-    tree, not the rest of the file.
+    tree, not the rest of the file. Between trees, LDC's ``*x* ... *x*`` header lines (the
+    copyright banner of older Treebank releases) are skipped.
     """
     depth, start, parts = 0, 0, []
     for lineno, text in _decoded_lines(path):
+        if depth == 0 and text.startswith(_LDC_BANNER):
+            continue
         if depth > 0 and text.startswith("("):
             yield start, "", f"unbalanced brackets: {depth} left open"
             depth, parts = 0, []

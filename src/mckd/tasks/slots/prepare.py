@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from mckd.core.errors import DataError
-from mckd.core.hashing import stable_seed
 from mckd.core.jsonl import read_jsonl
 from mckd.core.records import Example
 from mckd.data_prep.dataset_dir import (
@@ -30,7 +28,11 @@ from mckd.data_prep.dataset_dir import (
     check_out_dir,
     write_dataset_dir,
 )
-from mckd.data_prep.splits import DEFAULT_LABELED, split_examples
+from mckd.data_prep.splits import (  # shuffled: re-exported for mckd.tasks.top.prepare
+    DEFAULT_LABELED,
+    presplit_files,
+    shuffled,  # noqa: F401
+)
 from mckd.tasks.constituency.prepare import source_entry, split_info
 from mckd.tasks.loading import line_of_row
 from mckd.tasks.slots.formats import is_tag, tag_type
@@ -82,11 +84,62 @@ def slot_types_of(examples: Sequence[Example]) -> list[str]:
     return sorted({tag_type(t) for ex in examples for t in (ex.gold or "").split()} - {None})
 
 
-def shuffled(examples: Sequence[Example], seed: int) -> list[Example]:
-    """A copy of ``examples`` in a seeded random order."""
-    out = list(examples)
-    random.Random(seed).shuffle(out)
-    return out
+def build_slot_dataset(
+    name: str,
+    parts: dict[str, list[Example]],
+    sources: list[dict[str, str]],
+    *,
+    seed: int,
+    labeled: Sequence[int],
+    protocol: str,
+    notes: Sequence[str] = (),
+) -> PreparedDataset:
+    """The dataset of a slot-filling corpus that comes split into train, dev and test.
+
+    Pools and file order come from :func:`~mckd.data_prep.splits.presplit_files`;
+    ``dataset.json`` gets the slot-type inventory (every type of the three splits), the
+    intents, how many test inputs also occur in train, and ``sources``.
+
+    Args:
+        name: dataset name (``snips``, ``atis``).
+        parts: ``{"train": ..., "dev": ..., "test": ...}`` as read.
+        sources: ``dataset.json`` source records of the files read.
+        seed: the shuffle seed.
+        labeled: labeled pool sizes (nested).
+        protocol: the protocol's description for ``dataset.json``.
+        notes: notes added after the common ones.
+
+    Raises:
+        DataError: train is too small for the pools.
+    """
+    files = presplit_files(parts["train"], parts["dev"], parts["test"], seed=seed,
+                           labeled=labeled)
+    every = [ex for part in parts.values() for ex in part]
+    train_sources = {ex.source for ex in parts["train"]}
+    info = {
+        "task": "slots",
+        "name": name,
+        "protocol": protocol,
+        "seed": seed,
+        **split_info(files, Counter(), 0),
+        "slot_types": slot_types_of(every),
+        "slot_types_note": "every slot type of train, valid and test (the annotation schema)",
+        "intents": sorted({ex.meta["intent"] for ex in every if "intent" in ex.meta}),
+        "overlap": {"test_inputs_also_in_train": sum(ex.source in train_sources
+                                                     for ex in parts["test"])},
+        "sources": sources,
+        "notes": [NO_TRAINING_ON_UNLABELED_GOLD,
+                  ("gold is the BIO tag sequence (one tag per source word); meta.intent holds "
+                   "the utterance's intent, which no target includes"), *notes],
+    }
+    logger.info("%s: %d train, %d dev, %d test, %d slot types", name, len(parts["train"]),
+                len(parts["dev"]), len(parts["test"]), len(info["slot_types"]))
+    return PreparedDataset(files=files, info=info)
+
+
+def pools_text(labeled: Sequence[int]) -> str:
+    """``"labeled pools of 50 and 250 (nested)"`` for protocol descriptions."""
+    return f"labeled pools of {' and '.join(map(str, sorted(labeled)))} (nested)"
 
 
 def build_snips(folder: str | os.PathLike[str], *, seed: int = 13,
@@ -99,33 +152,12 @@ def build_snips(folder: str | os.PathLike[str], *, seed: int = 13,
     folder = Path(folder)
     parts = {role: read_slot_file(folder / name, f"snips-{Path(name).stem}")
              for role, name in SNIPS_FILES.items()}
-    files = split_examples(parts["train"], seed=seed, split=(1.0, 0.0, 0.0), labeled=labeled)
-    files["dev"] = shuffled(parts["dev"], stable_seed(seed, "dev"))
-    files["test"] = shuffled(parts["test"], stable_seed(seed, "test"))
-    every = [ex for part in parts.values() for ex in part]
-    train_sources = {ex.source for ex in parts["train"]}
-    info = {
-        "task": "slots",
-        "name": "snips",
-        "protocol": (
-            "SNIPS (Goo et al. 2018 split): train shuffled with the seed, labeled pools of "
-            f"{' and '.join(map(str, sorted(labeled)))} (nested) from its start, the rest of "
-            "train unlabeled; dev = valid and test = test, each in a seeded random order"),
-        "seed": seed,
-        **split_info(files, Counter(), 0),
-        "slot_types": slot_types_of(every),
-        "slot_types_note": "every slot type of train, valid and test (the annotation schema)",
-        "intents": sorted({ex.meta["intent"] for ex in every if "intent" in ex.meta}),
-        "overlap": {"test_inputs_also_in_train": sum(ex.source in train_sources
-                                                     for ex in parts["test"])},
-        "sources": [source_entry(role, folder / name) for role, name in SNIPS_FILES.items()],
-        "notes": [NO_TRAINING_ON_UNLABELED_GOLD,
-                  ("gold is the BIO tag sequence (one tag per source word); meta.intent holds "
-                   "the utterance's intent, which no target includes")],
-    }
-    logger.info("SNIPS: %d train, %d dev, %d test, %d slot types", len(parts["train"]),
-                len(parts["dev"]), len(parts["test"]), len(info["slot_types"]))
-    return PreparedDataset(files=files, info=info)
+    protocol = ("SNIPS (Goo et al. 2018 split): train shuffled with the seed, "
+                f"{pools_text(labeled)} from its start, the rest of train unlabeled; dev = valid "
+                "and test = test, each in a seeded random order")
+    sources = [source_entry(role, folder / name) for role, name in SNIPS_FILES.items()]
+    return build_slot_dataset("snips", parts, sources, seed=seed, labeled=labeled,
+                              protocol=protocol)
 
 
 def prepare_snips(folder: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
