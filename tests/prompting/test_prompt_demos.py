@@ -60,7 +60,7 @@ def test_bm25_ranks_lexical_neighbours_first_ties_by_id():
 
 def test_make_selector_names_valid_choices_and_rejects_duplicates():
     assert isinstance(make_selector("bm25", POOL, 3, seed=0), BM25Selector)
-    with pytest.raises(ConfigError, match="valid choices: random, bm25"):
+    with pytest.raises(ConfigError, match="valid choices: random, bm25, dense"):
         make_selector("dense-ish", POOL, 3, seed=0)
     with pytest.raises(ConfigError, match="duplicate id 'g00'"):
         make_selector("random", POOL + POOL[:1], 3, seed=0)

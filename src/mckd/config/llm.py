@@ -1,6 +1,7 @@
-"""Configuration of real-LLM teachers: prompt, request ledger, budget and the OpenAI backend.
+"""Configuration of real-LLM teachers: prompt, request ledger, budget, the OpenAI backend and
+the local ``transformers`` backend.
 
-A run config carries these under ``teacher.openai``::
+A run config carries these under ``teacher.openai`` (or ``teacher.transformers``)::
 
     teacher:
       backend: openai
@@ -15,25 +16,59 @@ A run config carries these under ``teacher.openai``::
 
 Nothing here affects which answers are cached except the fields sent to the model (model,
 prompt, decoding): concurrency, timeouts and retry settings can change between reruns freely.
+The same holds for ``teacher.transformers``: its ledger key covers the model's identity, dtype,
+the prompt and decoding, never device or batch size.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
+
+#: the encoder the ``dense`` demo selection uses by default: all-MiniLM-L6-v2 from the
+#: ``mckd[dense]`` extra, its file hashes checked (see ``mckd.prompting.pinned``)
+DEFAULT_DENSE_ENCODER = "pinned:all-MiniLM-L6-v2"
+
+
+class DenseConfig(BaseModel):
+    """The sentence encoder of the ``dense`` demo selection (``teacher.<backend>.prompt.dense``).
+
+    Demonstrations are the gold inputs nearest to the query by cosine similarity of
+    mean-pooled encoder states (what sentence-transformers does for all-MiniLM-L6-v2).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    encoder: str = Field(
+        DEFAULT_DENSE_ENCODER, min_length=1,
+        description="'pinned:all-MiniLM-L6-v2' (the copy in the mckd[dense] extra, its file "
+        "hashes checked before loading), or any local folder or Hugging Face name of a "
+        "BERT-style encoder (loaded with transformers' AutoModel)")
+    max_length: int = Field(256, ge=8, le=8192,
+                            description="longer inputs are truncated to this many tokens")
 
 
 class PromptConfig(BaseModel):
-    """How prompts are built (``teacher.openai.prompt``)."""
+    """How prompts are built (``teacher.openai.prompt``, ``teacher.transformers.prompt``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     num_demos: int = Field(30, ge=0, le=500,
                            description="demonstrations per prompt (the paper: 30)")
-    selection: Literal["random", "bm25"] = Field(
+    selection: Literal["random", "bm25", "dense"] = Field(
         "random", description="how demos are chosen per input: 'random' (the paper: a seeded "
-        "draw per input) or 'bm25' (the gold inputs most similar to it, lexically)")
+        "draw per input), 'bm25' (the gold inputs most similar to it, lexically) or 'dense' "
+        "(most similar by a sentence encoder, see prompt.dense; pip install 'mckd[dense]')")
+    dense: DenseConfig = Field(default_factory=DenseConfig,
+                               description="the encoder of selection 'dense' (ignored otherwise)")
     instruction: str | None = Field(
         None, description="optional text before the demonstrations (the system message in "
         "chat mode); the paper uses none")
@@ -46,6 +81,15 @@ class PromptConfig(BaseModel):
     context_tokens: int = Field(
         16385, ge=256, description="the model's context window in tokens; demos that do not "
         "fit next to the answer's room (max_tokens) are dropped, least useful first")
+
+    @model_serializer(mode="wrap")
+    def _dense_only_when_chosen(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # the encoder shapes prompts only under 'dense': leaving it out otherwise keeps the
+        # fingerprints of runs made before 'dense' existed (they resume)
+        data = handler(self)
+        if self.selection != "dense":
+            data.pop("dense", None)
+        return data
 
 
 class LedgerConfig(BaseModel):
@@ -149,4 +193,51 @@ class OpenAITeacherConfig(BaseModel):
         if self.max_tokens >= self.prompt.context_tokens:
             raise ValueError(f"max_tokens ({self.max_tokens}) leaves no room for the prompt in "
                              f"prompt.context_tokens ({self.prompt.context_tokens})")
+        return self
+
+
+class TransformersTeacherConfig(BaseModel):
+    """A local causal language model as the teacher (``teacher.transformers``).
+
+    Same prompts as the ``openai`` backend; generation runs in batches with
+    ``transformers``' ``generate`` and every answer goes through the same request ledger, so a
+    rerun generates nothing already answered (and does not even load the model).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(..., min_length=1, description="local folder or Hugging Face name of a "
+                       "causal LM with its tokenizer")
+    revision: str | None = Field(None, description="Hub revision (branch, tag or commit); "
+                                 "null: the default branch. Ignored for local folders")
+    endpoint: Literal["chat", "completions"] = Field(
+        "chat", description="'chat': the messages rendered with the tokenizer's chat template "
+        "(plain completion text when the tokenizer has none); 'completions': the completion "
+        "prompt as plain text (base models)")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto", description="weights dtype; 'auto': as saved")
+    device: str = Field("auto", min_length=1, description="'auto' (cuda when available, else "
+                        "cpu), 'cpu', 'cuda', 'cuda:1', 'mps'")
+    batch_size: int = Field(8, ge=1, le=1024, description="prompts generated together")
+    max_tokens: int = Field(512, ge=1, description="max_new_tokens per answer; an answer that "
+                            "reaches it is recorded with finish_reason 'length'")
+    temperature: float = Field(0.0, ge=0, le=2, description="0: greedy decoding")
+    top_p: float | None = Field(None, gt=0, le=1, description="nucleus sampling (temperature > "
+                                "0 only); null: off")
+    sampling_seed: int | None = Field(None, description="seeds sampling (temperature > 0); "
+                                      "null: the teacher step's seed")
+    stop: list[str] | None = Field(
+        None, description="stop strings; null: a newline plus the input prefix (the model "
+        "starting another pair); [] stops only at the end-of-sequence token")
+    progress_bar: bool = Field(True, description="show a live progress line")
+    prompt: PromptConfig = Field(default_factory=PromptConfig)
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TransformersTeacherConfig:
+        if self.max_tokens >= self.prompt.context_tokens:
+            raise ValueError(f"max_tokens ({self.max_tokens}) leaves no room for the prompt in "
+                             f"prompt.context_tokens ({self.prompt.context_tokens})")
+        if self.top_p is not None and self.temperature == 0:
+            raise ValueError("top_p needs sampling: set temperature > 0, or top_p: null")
         return self

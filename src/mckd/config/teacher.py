@@ -1,10 +1,11 @@
 """Teacher configuration: which backend labels the unlabeled inputs, and its knobs.
 
-Only the ``simulated`` backend exists so far: a documented stand-in for an LLM that corrupts
-the gold labels with LLM-like errors, for offline runs and benchmarks (see
-``mckd.teachers.simulated``). Each backend gets its own sub-section named like the backend, so
-adding one (``openai``, ``transformers``, ``replay``) means a new ``*TeacherConfig`` class, a
-new name in :data:`TEACHER_BACKENDS` and a new field of :class:`TeacherConfig`::
+Backends: ``simulated`` (a documented stand-in for an LLM that corrupts the gold labels with
+LLM-like errors, for offline runs and benchmarks; see ``mckd.teachers.simulated``), ``openai``
+(any OpenAI-compatible server), ``transformers`` (a local causal LM) and ``replay``
+(pseudolabels read from a JSONL file). Each backend gets its own sub-section named like the
+backend, so adding one means a new ``*TeacherConfig`` class, a new name in
+:data:`TEACHER_BACKENDS` and a new field of :class:`TeacherConfig`::
 
     teacher:
       backend: simulated
@@ -17,10 +18,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mckd.config.llm import OpenAITeacherConfig
+from mckd.config.llm import OpenAITeacherConfig, TransformersTeacherConfig
+from mckd.config.replay import ReplayTeacherConfig
 
 #: backend names a run config may choose (the teacher registry maps them to classes)
-TEACHER_BACKENDS = ("simulated", "openai")
+TEACHER_BACKENDS = ("simulated", "openai", "transformers", "replay")
+
+#: what the error for a missing backend section suggests setting
+_SECTION_EXAMPLE = {"openai": "model=gpt-3.5-turbo", "transformers": "model=/path/to/model",
+                    "replay": "path=labels.jsonl"}
 
 
 class SimulatedTeacherConfig(BaseModel):
@@ -31,8 +37,9 @@ class SimulatedTeacherConfig(BaseModel):
     the teacher's systematic rules, then random errors until the score reaches the plan, then
     rare surface damage (changed words, unbalanced brackets, truncation). The mean is
     calibrated against a fixed reference sample shipped with mckd (2,000 CRAFT sentences of
-    every length for constituency), so an example's output never depends on which other
-    examples are labelled; on data of other lengths the mean moves as an LLM's would.
+    every length for constituency; the 2,000 unlabeled utterances of the SNIPS and TOP demos
+    for ``slots`` and ``top``), so an example's output never depends on which other examples
+    are labelled; on data of other lengths the mean moves as an LLM's would.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -67,10 +74,13 @@ class SimulatedTeacherConfig(BaseModel):
     )
     word_error_rate: float = Field(
         0.04, ge=0.0, le=0.5,
-        description="share of outputs with one dropped, duplicated or changed word",
+        description="share of outputs with one dropped, duplicated or changed word (slot "
+        "filling and TOP: or one hallucinated word)",
     )
     malformed_rate: float = Field(
-        0.03, ge=0.0, le=0.5, description="share of outputs with unbalanced brackets"
+        0.03, ge=0.0, le=0.5,
+        description="share of malformed outputs (unbalanced brackets; for slot filling: a "
+        "missing or stray tag, an unknown slot type, an answer in the wrong format)",
     )
     truncated_rate: float = Field(
         0.01, ge=0.0, le=0.5,
@@ -79,7 +89,7 @@ class SimulatedTeacherConfig(BaseModel):
     loose_format_rate: float = Field(
         0.15, ge=0.0, le=1.0,
         description="share of outputs laid out loosely, as chat models do: irregular spacing "
-        "(harmless to the checker) or an echoed 'Output:' before the tree (repaired)",
+        "(harmless to the checker) or an echoed 'Output:' before the answer (repaired)",
     )
     calibration_size: int = Field(
         1000, ge=50, le=2000,
@@ -103,7 +113,7 @@ class TeacherConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    backend: Literal["simulated", "openai"] = Field(
+    backend: Literal["simulated", "openai", "transformers", "replay"] = Field(
         "simulated", description=f"teacher backend; one of {', '.join(TEACHER_BACKENDS)}"
     )
     simulated: SimulatedTeacherConfig = Field(
@@ -116,13 +126,21 @@ class TeacherConfig(BaseModel):
         description="an OpenAI-compatible server (OpenAI, vLLM, SGLang, llama.cpp, Ollama); "
         "required when backend is 'openai'",
     )
+    transformers: TransformersTeacherConfig | None = Field(
+        None, description="a local causal LM run with transformers (a folder or Hugging Face "
+        "name); required when backend is 'transformers'",
+    )
+    replay: ReplayTeacherConfig | None = Field(
+        None, description="pseudolabels read from a JSONL file; required when backend is "
+        "'replay'",
+    )
 
     @model_validator(mode="after")
     def _backend_section_present(self) -> TeacherConfig:
         if getattr(self, self.backend) is None:
             raise ValueError(
                 f"teacher.{self.backend} is required when teacher.backend is {self.backend!r} "
-                f"(e.g. teacher.{self.backend}.model=gpt-3.5-turbo)"
+                f"(e.g. teacher.{self.backend}.{_SECTION_EXAMPLE.get(self.backend, '...')})"
             )
         return self
 

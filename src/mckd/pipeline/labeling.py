@@ -21,13 +21,16 @@ from tqdm.auto import tqdm
 
 from mckd.core.errors import RecoverableError
 from mckd.core.jsonl import write_jsonl
-from mckd.core.records import Completion, Example, Pseudolabel
+from mckd.core.records import Checked, Completion, Example, Pseudolabel, Status
 from mckd.pipeline.context import TEACHER_LABELS, RunContext, StepOutput, status_counts
 from mckd.pipeline.steps import Step
 from mckd.teachers import TEACHERS
 from mckd.teachers.base import Teacher
 
 log = logging.getLogger(__name__)
+
+#: finish reasons of completions that carry no answer (counted per split in the manifest)
+NO_ANSWER = ("error", "missing")
 
 
 def partial_path(run_dir: Path, fp: str) -> Path:
@@ -98,10 +101,17 @@ class _Appender:
 
 def label_row(task_check: Any, example: Example, split: str, completion: dict[str, Any],
               origin: str) -> dict[str, Any]:
-    """One line of ``teacher/labels.jsonl``: raw text, checked target, status, reason, usage."""
+    """One line of ``teacher/labels.jsonl``: raw text, checked target, status, reason, usage.
+
+    A completion that carries no answer (finish_reason ``error``: the server refused it;
+    ``missing``: a replay file has no label for the input) is invalid with its own reason.
+    """
     checked = task_check(example.source, completion.get("text", ""))
-    meta = {"finish_reason": completion.get("finish_reason", ""),
-            "teacher": completion.get("meta") or {}}
+    teacher_meta = completion.get("meta") or {}
+    meta = {"finish_reason": completion.get("finish_reason", ""), "teacher": teacher_meta}
+    if meta["finish_reason"] in NO_ANSWER:
+        reason = str(teacher_meta.get("error") or checked.reason or "no answer")
+        checked = Checked(raw=checked.raw, target=None, status=Status.INVALID, reason=reason)
     label = Pseudolabel(id=example.id, source=example.source, raw=checked.raw,
                         target=checked.target, status=checked.status, reason=checked.reason,
                         origin=origin, meta=meta)
@@ -152,6 +162,10 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for split in ("unlabeled", "test"):
         subset = [r for r in rows if r["split"] == split]
         counts[split] = {"n": len(subset), **status_counts(subset)}
+        for reason in NO_ANSWER:  # e.g. inputs a replay file has no label for
+            n = sum(r["meta"]["finish_reason"] == reason for r in subset)
+            if n:
+                counts[split][reason] = n
     usage: dict[str, int] = {}
     for row in rows:
         for key, value in row["usage"].items():

@@ -7,6 +7,10 @@ hits the request ledger.
 
 ``random`` is the paper's: ``k`` demos drawn per query with a seed derived from (seed, query
 id). ``bm25`` ranks the pool by Okapi BM25 similarity to the query (lexical nearest neighbours).
+``dense`` ranks it by cosine similarity of sentence embeddings (:mod:`mckd.prompting.dense`).
+
+Selectors may embed or index queries ahead of time: :meth:`DemoSelector.prepare` is called with
+every query before a labeling job starts (a no-op for ``random`` and ``bm25``).
 """
 
 from __future__ import annotations
@@ -16,13 +20,16 @@ import random
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mckd.core.errors import ConfigError
 from mckd.core.hashing import stable_seed
 from mckd.prompting.render import Demo
 
-SELECTION_METHODS = ("random", "bm25")
+if TYPE_CHECKING:
+    from mckd.prompting.dense import Encoder
+
+SELECTION_METHODS = ("random", "bm25", "dense")
 _WORD = re.compile(r"\w+")
 
 
@@ -34,8 +41,16 @@ class DemoSelector(Protocol):
     def select(self, query_id: str, query: str) -> list[Demo]:
         """Demos for the query (never the query's own id), most useful first."""
 
+    def prepare(self, queries: Sequence[str]) -> None:
+        """Precompute what :meth:`select` needs for these queries (optional speed-up)."""
 
-def _checked_pool(pool: Sequence[Demo], k: int) -> list[Demo]:
+
+def checked_pool(pool: Sequence[Demo], k: int) -> list[Demo]:
+    """``pool`` sorted by id, after checking ``k`` and that ids are unique.
+
+    Raises:
+        ConfigError: negative ``k`` or a duplicate id.
+    """
     if k < 0:
         raise ConfigError(f"number of demonstrations must be >= 0 (got {k})")
     ids = [d.id for d in pool]
@@ -50,7 +65,10 @@ class RandomSelector:
     """The paper's selection: ``k`` demos drawn uniformly per query (seeded per query id)."""
 
     def __init__(self, pool: Sequence[Demo], k: int, seed: int):
-        self.pool, self.k, self.seed = _checked_pool(pool, k), k, seed
+        self.pool, self.k, self.seed = checked_pool(pool, k), k, seed
+
+    def prepare(self, queries: Sequence[str]) -> None:
+        """Nothing to precompute."""
 
     def select(self, query_id: str, query: str) -> list[Demo]:
         """A seeded random sample of the pool (excluding ``query_id``); order is the draw's."""
@@ -71,7 +89,7 @@ class BM25Selector:
     """
 
     def __init__(self, pool: Sequence[Demo], k: int, *, k1: float = 1.5, b: float = 0.75):
-        self.pool, self.k, self.k1, self.b = _checked_pool(pool, k), k, k1, b
+        self.pool, self.k, self.k1, self.b = checked_pool(pool, k), k, k1, b
         self.docs = [Counter(tokenize(d.input)) for d in self.pool]
         self.lengths = [sum(doc.values()) for doc in self.docs]
         self.avg_length = (sum(self.lengths) / len(self.lengths)) if self.lengths else 0.0
@@ -91,6 +109,9 @@ class BM25Selector:
             ))
         return out
 
+    def prepare(self, queries: Sequence[str]) -> None:
+        """Nothing to precompute."""
+
     def select(self, query_id: str, query: str) -> list[Demo]:
         """The ``k`` best-scoring demos, best first (excluding ``query_id``)."""
         scored = zip(self.scores(query), self.pool, strict=True)
@@ -98,16 +119,28 @@ class BM25Selector:
         return [demo for _, _, demo in ranked[: self.k]]
 
 
-def make_selector(method: str, pool: Sequence[Demo], k: int, seed: int) -> DemoSelector:
+def make_selector(method: str, pool: Sequence[Demo], k: int, seed: int, *,
+                  encoder: Encoder | None = None) -> DemoSelector:
     """Build the selector named ``method`` over ``pool``.
 
+    Args:
+        encoder: the sentence encoder of ``dense`` (see
+            :func:`mckd.prompting.encoders.load_encoder`); unused by the other methods.
+
     Raises:
-        ConfigError: unknown method, negative ``k`` or duplicate demo ids.
+        ConfigError: unknown method, negative ``k``, duplicate demo ids, or ``dense`` without
+            an encoder.
     """
     if method == "random":
         return RandomSelector(pool, k, seed)
     if method == "bm25":
         return BM25Selector(pool, k)
+    if method == "dense":
+        if encoder is None:
+            raise ConfigError("dense demo selection needs an encoder (prompt.dense.encoder)")
+        from mckd.prompting.dense import DenseSelector
+
+        return DenseSelector(pool, k, encoder)
     raise ConfigError(
         f"unknown demonstration selection {method!r}; valid choices: {', '.join(SELECTION_METHODS)}"
     )

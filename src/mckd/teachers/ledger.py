@@ -24,6 +24,8 @@ from mckd.core.errors import DataError
 from mckd.core.hashing import fingerprint
 
 SCHEMA_VERSION = "1"
+#: where teachers keep their ledger unless the config says otherwise (shared by runs)
+DEFAULT_LEDGER = "cache/teacher.sqlite"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS answers (

@@ -28,21 +28,21 @@ from urllib.parse import urlsplit, urlunsplit
 from tqdm.auto import tqdm
 
 from mckd.config.llm import OpenAITeacherConfig
-from mckd.core.errors import ConfigError, DataError, TeacherUnavailable
+from mckd.core.errors import ConfigError, TeacherUnavailable
 from mckd.core.records import Completion, Example
-from mckd.prompting import Demo, PackingStats, estimate_tokens, make_selector
+from mckd.prompting import PackingStats, estimate_tokens
 from mckd.prompting.packing import TokenCounter
 from mckd.tasks.base import Task
 from mckd.teachers.base import Teacher
-from mckd.teachers.ledger import Ledger
+from mckd.teachers.ledger import DEFAULT_LEDGER, Ledger
 from mckd.teachers.openai_client import import_openai
 from mckd.teachers.openai_job import LabelingJob
 from mckd.teachers.openai_request import RequestBuilder, prompt_format
+from mckd.teachers.prompt_builder import demo_pool, make_demo_selector
 from mckd.teachers.usage import UsageMeter
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LEDGER = "cache/teacher.sqlite"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 _DONE = object()
 
@@ -84,8 +84,9 @@ class OpenAITeacher(Teacher):
             default; pass a tokenizer's for exact packing).
 
     Raises:
-        ConfigError: the API key variable is unset, or the demo settings are invalid.
-        DataError: a demonstration example has no gold.
+        ConfigError: the API key variable is unset, the demo settings are invalid, or the
+            dense encoder cannot be loaded.
+        DataError: a demonstration example has no gold, or a pinned encoder file differs.
     """
 
     name = "openai"
@@ -94,17 +95,12 @@ class OpenAITeacher(Teacher):
                  seed: int, ledger_path: str | os.PathLike[str] | None = None,
                  count_tokens: TokenCounter = estimate_tokens):
         self.task, self.config, self.seed = task, config, seed
-        fmt = task.target_formats[0]
-        missing = [ex.id for ex in demos if ex.gold is None]
-        if missing:
-            raise DataError(f"demonstration {missing[0]!r} has no gold ({len(missing)} without "
-                            "gold); demonstrations must come from the labelled examples")
-        pool = [Demo(ex.id, ex.source, task.gold_target(ex, fmt)) for ex in demos]
+        pool = demo_pool(task, demos)
         self.demo_pool_size = len(pool)
-        selector = make_selector(config.prompt.selection, pool, config.prompt.num_demos, seed)
-        self.builder = RequestBuilder(config, selector, count_tokens)
+        self._api_key = read_api_key(config.api_key_env)  # before loading any encoder
+        self.builder = RequestBuilder(config, make_demo_selector(config.prompt, pool, seed),
+                                      count_tokens)
         self.ledger_path = Path(ledger_path or config.ledger.path or DEFAULT_LEDGER)
-        self._api_key = read_api_key(config.api_key_env)
         import_openai()  # fail now, not mid-run, if the package is missing (and load it once)
         self.usage = UsageMeter(config.budget)
 
@@ -134,6 +130,7 @@ class OpenAITeacher(Teacher):
         examples = list(examples)
         self.usage = meter = UsageMeter(self.config.budget)
         self.builder.stats = PackingStats()
+        self.builder.prepare(examples)  # e.g. embed every query for dense demos, in batches
         out: queue.Queue[Any] = queue.Queue()
         ledger = Ledger(self.ledger_path, busy_timeout_s=self.config.ledger.busy_timeout_s,
                         store_requests=self.config.ledger.store_requests)

@@ -1,8 +1,8 @@
 """Turning one input into the exact request body sent to an OpenAI-compatible server.
 
-Demos are selected (seeded per input), packed into the context budget and rendered; the body
-holds the model, the prompt (``messages`` or ``prompt``) and the decoding parameters, and
-nothing else, so its hash is the ledger key.
+The prompt comes from :class:`~mckd.teachers.prompt_builder.PromptBuilder` (demos selected,
+packed, rendered); the body holds the model, the prompt (``messages`` or ``prompt``) and the
+decoding parameters, and nothing else, so its hash is the ledger key.
 """
 
 from __future__ import annotations
@@ -13,21 +13,12 @@ from typing import Any
 
 from mckd.config.llm import OpenAITeacherConfig
 from mckd.core.records import Example
-from mckd.prompting import (
-    DemoSelector,
-    PackingStats,
-    PromptFormat,
-    estimate_tokens,
-    pack,
-    render_chat,
-    render_completion,
-)
+from mckd.prompting import DemoSelector, PromptFormat, estimate_tokens
 from mckd.prompting.packing import TokenCounter
-from mckd.prompting.render import Demo, render_demo, render_query
 from mckd.teachers.ledger import request_key
+from mckd.teachers.prompt_builder import PromptBuilder, prompt_format_of
 
 BACKEND = "openai"
-_CHAT_MESSAGE_OVERHEAD = 4  # role and separators per chat message, as OpenAI counts them
 
 
 @dataclass(frozen=True)
@@ -54,20 +45,18 @@ class PreparedRequest:
 
 def prompt_format(config: OpenAITeacherConfig) -> PromptFormat:
     """The pair format configured in ``config.prompt``."""
-    p = config.prompt
-    return PromptFormat(input_prefix=p.input_prefix, output_prefix=p.output_prefix,
-                        demo_separator=p.demo_separator, instruction=p.instruction)
+    return prompt_format_of(config.prompt)
 
 
-class RequestBuilder:
+class RequestBuilder(PromptBuilder):
     """Builds :class:`PreparedRequest` objects and counts how often demos were dropped."""
 
     def __init__(self, config: OpenAITeacherConfig, selector: DemoSelector,
                  count_tokens: TokenCounter = estimate_tokens):
-        self.config, self.selector, self.count_tokens = config, selector, count_tokens
-        self.fmt = prompt_format(config)
-        self.stats = PackingStats()
-        self._demo_cost: dict[str, int] = {}
+        super().__init__(config.prompt, chat=config.endpoint == "chat",
+                         answer_tokens=config.max_tokens, selector=selector,
+                         count_tokens=count_tokens)
+        self.config = config
 
     def decoding(self, max_tokens: int) -> dict[str, Any]:
         """Decoding fields of the body (part of the ledger key)."""
@@ -80,48 +69,15 @@ class RequestBuilder:
             params["stop"] = list(stop)
         return {**params, **c.extra_body}
 
-    def _prompt(self, demos: tuple[Demo, ...], query: str) -> dict[str, Any]:
-        if self.config.endpoint == "chat":
-            return {"messages": render_chat(demos, query, self.fmt, self.config.prompt.chat_layout)}
-        return {"prompt": render_completion(demos, query, self.fmt)}
-
-    def _demo_tokens(self, demo: Demo) -> int:
-        """Tokens one demo adds to the prompt (cached: demos recur in every prompt)."""
-        cost = self._demo_cost.get(demo.id)
-        if cost is None:
-            if self.config.endpoint == "chat" and self.config.prompt.chat_layout == "turns":
-                cost = (self.count_tokens(f"{self.fmt.input_prefix}{demo.input}")
-                        + self.count_tokens(demo.output) + 2 * _CHAT_MESSAGE_OVERHEAD)
-            else:
-                cost = self.count_tokens(render_demo(demo, self.fmt))
-            self._demo_cost[demo.id] = cost
-        return cost
-
-    def _fixed_tokens(self, query: str) -> int:
-        """Tokens of everything but the demos: instruction, query, message overheads."""
-        chat = self.config.endpoint == "chat"
-        turns = chat and self.config.prompt.chat_layout == "turns"
-        query_text = f"{self.fmt.input_prefix}{query}" if turns else render_query(query, self.fmt)
-        tokens = self.count_tokens(query_text) + (_CHAT_MESSAGE_OVERHEAD if chat else 0)
-        if self.fmt.instruction:
-            tokens += self.count_tokens(self.fmt.instruction) + (
-                _CHAT_MESSAGE_OVERHEAD if chat else 0)
-        return tokens
-
     def build(self, example: Example) -> PreparedRequest:
         """The request labelling ``example`` (same input, same seed: same request)."""
-        ranked = self.selector.select(example.id, example.source)
-        budget = self.config.prompt.context_tokens - self.config.max_tokens
-        fixed = self._fixed_tokens(example.source)
-        # blocks are joined by whitespace, so the prompt's size is the sum of its parts'
-        packed = pack(ranked, budget, lambda demos: fixed + sum(map(self._demo_tokens, demos)))
-        self.stats.add(packed)
-        prompt = self._prompt(packed.demos, example.source)
-        body = {"model": self.config.model, **prompt, **self.decoding(self.config.max_tokens)}
+        built = self.build_prompt(example)
+        body = {"model": self.config.model, **built.fields,
+                **self.decoding(self.config.max_tokens)}
         return PreparedRequest(
             example_id=example.id, body=body, key=request_key(BACKEND, self.config.endpoint, body),
-            demo_ids=tuple(d.id for d in packed.demos), dropped_demos=packed.dropped,
-            prompt_tokens=packed.tokens, answer_tokens=self.config.max_tokens,
+            demo_ids=built.demo_ids, dropped_demos=built.dropped_demos,
+            prompt_tokens=built.tokens, answer_tokens=self.config.max_tokens,
         )
 
     def with_max_tokens(self, request: PreparedRequest, max_tokens: int) -> PreparedRequest:
