@@ -10,6 +10,11 @@ training input with the same number of words (word overlap, ties broken by ``see
 right-branching tree when no training input has that length. So relabels depend on what each
 student was trained on, and two runs with the same seed agree exactly.
 
+It also has the optional capabilities of ``mckd.pipeline.student_support``: ``generate_scored``
+gives each output a mean log-probability (0 for a memorised input, lower the less the copied
+neighbour overlaps), and ``train`` records a two-epoch history with held-out scores when given
+held-out pairs.
+
 ``MCKD_FAKE_STUDENT_SLEEP`` (seconds) makes each training slow enough to be killed mid-step.
 """
 
@@ -20,6 +25,7 @@ import os
 import random
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +44,12 @@ def right_branching(n_words: int) -> str:
     return " ".join(["(X"] * (n_words - 1) + ["X" + ")" * (n_words - 1)])
 
 
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    mean_logprob: float
+
+
 class FakeStudent(Student):
     def __init__(self, memory: dict[str, Any]):
         self.seen = {s: t for s, t in memory["pairs"]}
@@ -48,22 +60,29 @@ class FakeStudent(Student):
         for candidates in self.by_length.values():
             rng.shuffle(candidates)
 
-    def _one(self, source: str) -> str:
+    def _scored(self, source: str) -> Generation:
         if source in self.seen:
-            return self.seen[source]
+            return Generation(self.seen[source], 0.0)
         words = set(source.split())
         candidates = self.by_length.get(len(source.split()))
         if not candidates:
-            return right_branching(len(source.split()))
-        return max(candidates, key=lambda st: len(words & set(st[0].split())))[1]
+            return Generation(right_branching(len(source.split())), -2.0)
+        best = max(candidates, key=lambda st: len(words & set(st[0].split())))
+        overlap = len(words & set(best[0].split())) / max(1, len(words))
+        return Generation(best[1], round(-1.0 + overlap - 0.001 * len(words), 6))
 
     def generate(self, sources: Sequence[str], *, constraint: Any = None,
                  progress_desc: str | None = None) -> list[str]:
-        return [self._one(s) for s in sources]
+        return [self._scored(s).text for s in sources]
+
+    def generate_scored(self, sources: Sequence[str], *, constraint: Any = None,
+                        progress_desc: str | None = None) -> list[Generation]:
+        return [self._scored(s) for s in sources]
 
 
 class FakeStudentBackend(StudentBackend):
     name = "fake"
+    scored_generation = True
 
     def __init__(self, config: Any = None, task: Any = None):
         if config is not None and config.target_format != "compact":
@@ -71,7 +90,7 @@ class FakeStudentBackend(StudentBackend):
         self.config = config
 
     def train(self, pairs, out_dir: Path, *, seed: int, constraint=None, fidelity_fn=None,
-              dev=None) -> dict[str, Any]:
+              dev=None, heldout=None, heldout_fn=None) -> dict[str, Any]:
         TRAIN_CALLS.append(str(out_dir))
         delay = float(os.environ.get("MCKD_FAKE_STUDENT_SLEEP", "0"))
         if delay:
@@ -84,6 +103,14 @@ class FakeStudentBackend(StudentBackend):
             outputs = FakeStudent(memory).generate([s for s, _ in sample])
             summary["fidelity"] = fidelity_fn([s for s, _ in sample], [t for _, t in sample],
                                               outputs)
+            held = None
+            if heldout and heldout_fn is not None:
+                sources = [s for s, _ in heldout]
+                held = heldout_fn(sources, [t for _, t in heldout],
+                                  FakeStudent(memory).generate(sources))
+            summary.update(selection="fidelity", kept_epoch=2, history=[
+                {"epoch": e, "loss": 1.0 / e, "score": summary["fidelity"] * e / 2,
+                 **({} if held is None else {"heldout": held * e / 2})} for e in (1, 2)])
         return summary
 
     def load(self, out_dir: Path) -> FakeStudent:

@@ -51,3 +51,13 @@ def test_bad_inputs_are_refused():
         make_partitions(["a", "a", "b"], 2, seed=0)
     with pytest.raises(ValueError, match="between 2 and 26"):
         part_names(1)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_self_relabeling_keeps_the_training_parts_and_relabels_the_own_part(k):
+    names = part_names(k)
+    for p in names:
+        assert relabeled_part(p, names, "self") == p
+        assert p in training_parts(p, names)  # the ablation relabels what it trained on
+    with pytest.raises(ValueError, match="'other' or 'self'"):
+        relabeled_part("A", names, "mine")

@@ -1,18 +1,23 @@
 """The ``evaluate`` step: every method labels the test inputs and is scored against gold.
 
-The teacher's test labels come from the teacher step; each student (final, vanilla KD, and the
-stage students when ``mckd.eval_stages``) generates them now. Per method, ``predictions.jsonl``
-and ``metrics.json`` go into its folder; ``metrics.json`` at the run root gathers every method,
-each step's time and memory, and says whether the teacher was a simulation.
+The teacher's test labels come from the teacher step; each student (the final students, the
+baselines, and the stage students when ``mckd.eval_stages``) generates them now. Per method,
+``predictions.jsonl`` (with each example's score) and ``metrics.json`` go into its folder;
+``metrics.json`` at the run root gathers every method, each step's time and memory, and says
+whether the teacher was a simulation. A student whose checkpoint and evaluation settings are
+unchanged since its predictions were written is not asked again (adding a baseline to a
+finished run only generates for the new student).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
 
-from mckd.core.jsonl import write_json, write_jsonl
+from mckd.core.hashing import fingerprint
+from mckd.core.jsonl import read_jsonl, write_json, write_jsonl
 from mckd.core.records import Checked
 from mckd.pipeline.context import (
     METRICS,
@@ -35,13 +40,22 @@ SIMULATION_NOTE = ("The teacher is a simulation (gold labels corrupted to a targ
 
 def method_of(ctx: RunContext, step_name: str) -> tuple[str, str]:
     """(metrics key, display label) of the method a step's output stands for."""
-    K = ctx.config.mckd.stages
+    K, cfg = ctx.config.mckd.stages, ctx.config.mckd
+    gold = " + gold" if cfg.mix_gold else ""
+    variant = (" (self-partition)" if cfg.relabel == "self" else "") + gold
     if step_name == "teacher":
         return "teacher", "teacher"
+    if step_name == "sft":
+        return "sft", "SFT (gold only)"
     if step_name == "final":
-        return ("vanilla_kd", "vanilla KD") if K == 1 else ("mckd", f"{K}-stage MCKD")
+        return ("vanilla_kd", f"vanilla KD{gold}") if K == 1 else ("mckd", f"{K}-stage MCKD{variant}")
+    if step_name.startswith("final_"):
+        j = step_name.removeprefix("final_")
+        return f"mckd_{j}", f"{j}-stage MCKD{variant}"
     if step_name == "vanilla_kd":
-        return "vanilla_kd", "vanilla KD"
+        return "vanilla_kd", f"vanilla KD{gold}"
+    if step_name == "kd_sd_filter":
+        return "kd_sd_filter", f"KD + SD w/ filter{gold}"
     stage, part = step_name.removeprefix("stage_").split("/")
     return step_name, f"stage {stage} student {part}"
 
@@ -55,23 +69,52 @@ def run_evaluate_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     for dep in step.deps:
         key, label = method_of(ctx, dep)
         t0 = time.perf_counter()
-        rows = _teacher_rows(ctx) if dep == "teacher" else _student_rows(ctx, dep)
-        generate_s = time.perf_counter() - t0 if dep != "teacher" else 0.0
+        scored = _scored_inputs(ctx, step, dep)
+        reused = _reusable(ctx, dep, scored)
+        if dep == "teacher":
+            rows, generate_s = _teacher_rows(ctx), 0.0
+        elif reused is not None:
+            rows, generate_s = reused
+        else:
+            rows = _student_rows(ctx, dep)
+            generate_s = time.perf_counter() - t0
         checked = [checked_of(r) for r in rows]
         metrics = {"label": label, "step": dep, **ctx.task.score(gold, checked),
                    "pipeline_s": round(_pipeline_seconds(ctx, dep), 2),
-                   "test_generate_s": round(generate_s, 2)}
+                   "test_generate_s": round(generate_s, 2), "scored_inputs": scored}
         for row, ex, c in zip(rows, gold, checked, strict=True):
             row["example_score"] = round(ctx.task.example_score(ex, c), 6)
         write_jsonl(ctx.path(f"{dep}/{PREDICTIONS}"), rows)
         write_json(ctx.path(f"{dep}/{METRICS}"), metrics)
         artifacts += [f"{dep}/{PREDICTIONS}", f"{dep}/{METRICS}"]
         methods[key] = metrics
-        log.info("%s on test: %s %.2f (valid %s, repaired %s, invalid %s)", label,
+        log.info("%s on test: %s %.2f (valid %s, repaired %s, invalid %s)%s", label,
                  ctx.task.headline_metric(), metrics.get(ctx.task.headline_metric(), float("nan")),
-                 metrics.get("valid"), metrics.get("repaired"), metrics.get("invalid"))
+                 metrics.get("valid"), metrics.get("repaired"), metrics.get("invalid"),
+                 " (predictions reused)" if reused is not None else "")
     write_json(ctx.path(METRICS), _summary(ctx, methods, time.perf_counter() - started))
     return StepOutput([*artifacts, METRICS], counts={"methods": len(methods), "test": len(gold)})
+
+
+def _scored_inputs(ctx: RunContext, step: Step, dep: str) -> str:
+    """Fingerprint of what a method's test predictions depend on: its step's output and the
+    evaluation settings (task, decoding, test split)."""
+    entry = ctx.manifest.done(dep) or {}
+    return fingerprint({"output": entry.get("output_fingerprint"), "evaluate": step.config})
+
+
+def _reusable(ctx: RunContext, dep: str, scored: str) -> tuple[list[dict[str, Any]], float] | None:
+    """(prediction rows, generation seconds) written earlier for the same inputs, else None."""
+    metrics_path, preds_path = ctx.path(f"{dep}/{METRICS}"), ctx.path(f"{dep}/{PREDICTIONS}")
+    if dep == "teacher" or not metrics_path.is_file() or not preds_path.is_file():
+        return None
+    old = json.loads(metrics_path.read_text(encoding="utf-8"))
+    if old.get("scored_inputs") != scored:
+        return None
+    rows = list(read_jsonl(preds_path))
+    if [r.get("id") for r in rows] != [ex.id for ex in ctx.data.test]:
+        return None
+    return rows, float(old.get("test_generate_s", 0.0))
 
 
 def _teacher_rows(ctx: RunContext) -> list[dict[str, Any]]:
@@ -120,6 +163,8 @@ def _summary(ctx: RunContext, methods: dict[str, Any], evaluate_s: float) -> dic
         "headline_metric": ctx.task.headline_metric(),
         "stages": ctx.config.mckd.stages,
         "partitions": ctx.config.mckd.partitions,
+        "relabel": ctx.config.mckd.relabel,
+        "mix_gold": ctx.config.mckd.mix_gold,
         "seed": ctx.config.seed,
         "test_examples": len(ctx.data.test),
         "teacher": teacher_info,

@@ -3,7 +3,8 @@
 Parts are named A, B, C, ... With k parts, the student of part P is trained on every part
 except the one after P (cyclically) and relabels that part, which it never saw. With k = 2
 that is the paper's cross-partition labeling: A trains on A and relabels B, B trains on B and
-relabels A.
+relabels A. Under ``mckd.relabel: self`` (the self-partition ablation) the same students, on
+the same training parts, relabel their own part P instead, so only the relabeled part differs.
 """
 
 from __future__ import annotations
@@ -47,15 +48,23 @@ def make_partitions(ids: Sequence[str], k: int, seed: int) -> dict[str, list[str
     return {name: sorted(shuffled[i::k], key=order.__getitem__) for i, name in enumerate(names)}
 
 
-def relabeled_part(part: str, names: Sequence[str]) -> str:
-    """The part the student of ``part`` relabels: the next one, cyclically."""
+def held_out_part(part: str, names: Sequence[str]) -> str:
+    """The part the student of ``part`` never sees: the next one, cyclically."""
     i = list(names).index(part)
     return names[(i + 1) % len(names)]
 
 
+def relabeled_part(part: str, names: Sequence[str], mode: str = "other") -> str:
+    """The part the student of ``part`` relabels: the one it never saw (``mode`` "other", the
+    method) or its own (``mode`` "self", the ablation)."""
+    if mode not in ("other", "self"):
+        raise ValueError(f"relabel mode must be 'other' or 'self', got {mode!r}")
+    return part if mode == "self" else held_out_part(part, names)
+
+
 def training_parts(part: str, names: Sequence[str]) -> list[str]:
-    """The parts the student of ``part`` is trained on: all but the one it relabels."""
-    held_out = relabeled_part(part, names)
+    """The parts the student of ``part`` is trained on: all but the one it never sees."""
+    held_out = held_out_part(part, names)
     return [name for name in names if name != held_out]
 
 
@@ -64,7 +73,8 @@ def run_partitions_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     parts = make_partitions([ex.id for ex in ctx.data.unlabeled], ctx.config.mckd.partitions,
                             step.seed)
     names = list(parts)
-    plan = {p: {"trains_on": training_parts(p, names), "relabels": relabeled_part(p, names)}
+    mode = ctx.config.mckd.relabel
+    plan = {p: {"trains_on": training_parts(p, names), "relabels": relabeled_part(p, names, mode)}
             for p in names}
     write_json(ctx.path(PARTITIONS), {"k": len(names), "seed": step.seed, "parts": parts,
                                       "students": plan})

@@ -1,9 +1,11 @@
 """Deciding where a run resumes, and what ``--force-from STEP`` / ``--force`` throw away.
 
-Steps run in plan order, so after any interruption the finished steps form a prefix of the
-plan. A rerun skips every finished step whose input fingerprint still matches and whose
-artifacts are on disk, and continues from the first other step. If a *finished* step's inputs
-changed (the config or an upstream artifact), the rerun refuses with a ``RunStateError`` that
+Steps run in plan order. A rerun skips every finished step whose input fingerprint still
+matches and whose artifacts are on disk, and runs the others: the unfinished ones and the steps
+the config added (a baseline switched on, a stage count added to the sweep). A finished step
+that now reads *additional* steps and nothing else changed (``evaluate`` when a method was
+added) is *extended*: it runs again without complaint. If a finished step's inputs changed
+otherwise (the config or an upstream artifact), the rerun refuses with a ``RunStateError`` that
 names that step and the flag to force it, before doing any work.
 """
 
@@ -22,34 +24,69 @@ from mckd.pipeline.steps import Step, input_parts
 log = logging.getLogger(__name__)
 
 
-def resume_point(plan: list[Step], manifest: Manifest, run_dir: Path) -> int:
-    """Index in ``plan`` of the first step to run (``len(plan)`` when all are finished).
+def steps_to_run(plan: list[Step], manifest: Manifest, run_dir: Path) -> list[Step]:
+    """The steps of ``plan`` to run now, in plan order (empty when all are finished).
 
     Raises:
         RunStateError: a finished step's inputs changed or its artifacts are gone, or a step
-            that has not run precedes one that finished under an earlier config.
+            that has not run precedes one that read it under an earlier config.
     """
-    for i, step in enumerate(plan):
+    todo: list[Step] = []
+    for step in plan:
         entry = manifest.done(step.name)
-        parts = input_parts(step, manifest)
         if entry is None:
-            later = [s.name for s in plan[i + 1:] if manifest.done(s.name)]
-            if later:
-                raise RunStateError(
-                    f"{run_dir}: step {step.name!r} has not run under this config, but later "
-                    f"steps ({', '.join(later)}) finished under an earlier one. "
-                    + _fix(step.name))
-            return i
+            todo.append(step)
+            continue
         missing = manifest.missing_artifacts(step.name)
         if missing:
             raise RunStateError(f"{run_dir}: step {step.name!r} finished but its artifacts are "
                                 f"gone ({', '.join(missing)}). " + _fix(step.name))
-        if parts is None or entry.get("fingerprint") != fingerprint(parts):
-            changed = _changed(entry.get("inputs") or {}, parts or {})
+        old = entry.get("inputs") or {}
+        rerun = [s.name for s in todo if f"output of {s.name}" in old]
+        if rerun:
+            raise RunStateError(
+                f"{run_dir}: step {rerun[0]!r} has not run under this config, but later "
+                f"steps ({step.name}) finished under an earlier one. " + _fix(rerun[0]))
+        parts = input_parts(step, manifest)
+        if parts is not None and entry.get("fingerprint") == fingerprint(parts):
+            continue
+        added = _only_added_reads(step, old, manifest)
+        if added is None:
+            changed = _changed(old, parts or _known_parts(step, manifest))
             raise RunStateError(
                 f"{run_dir} holds a run whose step {step.name!r} finished with other inputs "
                 f"(changed: {changed}). " + _fix(step.name))
-    return len(plan)
+        log.info("step %s now also reads %s: it runs again", step.name, ", ".join(added))
+        todo.append(step)
+    return todo
+
+
+def _known_parts(step: Step, manifest: Manifest) -> dict[str, object]:
+    """``input_parts`` without the dependencies that have not finished."""
+    parts: dict[str, object] = {"seed": step.seed}
+    parts.update({f"config.{k}": fingerprint(v) for k, v in step.config.items()})
+    for dep in step.deps:
+        entry = manifest.done(dep)
+        if entry is not None:
+            parts[f"output of {dep}"] = entry["output_fingerprint"]
+    return parts
+
+
+def _only_added_reads(step: Step, old: dict[str, object],
+                      manifest: Manifest) -> list[str] | None:
+    """The steps ``step`` reads now but did not when it finished, if that is the only change
+    (same seed, same config, same outputs of the steps it read before); else None."""
+    prefix = "output of "
+    new = _known_parts(step, manifest)
+    before = [k for k in old if k.startswith(prefix)]
+    if any(k not in (prefix + d for d in step.deps) for k in before):
+        return None  # it no longer reads a step it read
+    if any(old.get(k) != new.get(k) for k in old):
+        return None
+    if any(k not in old for k in new if not k.startswith(prefix)):
+        return None  # a config value it did not read before
+    added = [d for d in step.deps if prefix + d not in old]
+    return added or None
 
 
 def _fix(step: str) -> str:

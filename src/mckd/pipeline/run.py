@@ -7,7 +7,8 @@ fully written. Layout of the run directory::
     config.yaml  manifest.json  run.log  metrics.json  partitions.json
     teacher/labels.jsonl                 every input's raw completion, checked target, status
     stage_<k>/<P>/                       student checkpoint + relabels.jsonl of the part it relabels
-    final/  vanilla_kd/                  student checkpoints
+    final/  final_<j>/  vanilla_kd/  sft/  student checkpoints (final_<j>: mckd.sweep)
+    kd_sd_filter/                        student checkpoint + the filtered relabels.jsonl
     <method folder>/predictions.jsonl, metrics.json   written by evaluate
 """
 
@@ -26,7 +27,7 @@ from typing import Any
 from mckd import __version__
 from mckd.config.loading import dump_config
 from mckd.config.schema import RunConfig
-from mckd.core.errors import RunStateError
+from mckd.core.errors import ConfigError, RunStateError
 from mckd.core.hashing import fingerprint
 from mckd.pipeline.context import METRICS, RunContext, StepOutput
 from mckd.pipeline.data import load_run_data
@@ -34,11 +35,13 @@ from mckd.pipeline.evaluate import run_evaluate_step
 from mckd.pipeline.labeling import partial_path, run_teacher_step
 from mckd.pipeline.manifest import Manifest
 from mckd.pipeline.partitions import run_partitions_step
-from mckd.pipeline.resume import apply_force, clear_outputs, resume_point
+from mckd.pipeline.resume import apply_force, clear_outputs, steps_to_run
 from mckd.pipeline.runlog import LOG_FILE, log_to_file, peak_gpu_mb, peak_rss_mb
+from mckd.pipeline.selfdistill import run_kd_sd_filter_step
 from mckd.pipeline.steps import Step, build_plan, input_parts
+from mckd.pipeline.student_support import check_student_support
 from mckd.pipeline.tracking import RunTracker, open_tracker
-from mckd.pipeline.training import run_final_step, run_stage_step
+from mckd.pipeline.training import run_final_step, run_sft_step, run_stage_step
 from mckd.tasks import get_task
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,8 @@ RUNNERS: dict[str, Callable[[RunContext, Step, str], StepOutput]] = {
     "stage": run_stage_step,
     "final": run_final_step,
     "vanilla_kd": run_final_step,
+    "kd_sd_filter": run_kd_sd_filter_step,
+    "sft": run_sft_step,
     "evaluate": run_evaluate_step,
 }
 
@@ -86,6 +91,10 @@ def run_pipeline(config: RunConfig, *, force_from: str | None = None,
             first such step and the flag to force it), or another process is using it.
         ConfigError: ``force_from`` names no step of this run.
     """
+    if config.seeds is not None:
+        raise ConfigError(f"seeds: {config.seeds} asks for one run per seed; run them with "
+                          "mckd.pipeline.seeds.run_seeds (what `mckd run` does)")
+    check_student_support(config)
     run_dir = config.run_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(run_dir), log_to_file(run_dir / LOG_FILE):
@@ -95,23 +104,23 @@ def run_pipeline(config: RunConfig, *, force_from: str | None = None,
         plan = build_plan(config, data)
         manifest = Manifest(run_dir, config.name)
         forced = apply_force(plan, manifest, force_from, force)
-        first = resume_point(plan, manifest, run_dir)
+        todo = steps_to_run(plan, manifest, run_dir)
         _save_config(run_dir, config)
         ctx = RunContext(config=config, run_dir=run_dir, task=task, data=data,
                          manifest=manifest)
-        skipped = [s.name for s in plan[:first]]
+        skipped = [s.name for s in plan if s not in todo]
         if skipped:
             log.info("already finished, skipped: %s", ", ".join(skipped))
         tracker = open_tracker(config.tracking, config.name, run_dir, config.model_dump(mode="json"))
         try:
-            for step in plan[first:]:
+            for step in todo:
                 _run_step(ctx, step, keep_partial=step.name not in forced, tracker=tracker)
         finally:
             if tracker is not None:
                 tracker.close()
         metrics = json.loads((run_dir / METRICS).read_text(encoding="utf-8"))
         log.info("run %r finished: %s", config.name, run_dir)
-    return RunResult(run_dir, metrics, [s.name for s in plan[first:]], skipped)
+    return RunResult(run_dir, metrics, [s.name for s in todo], skipped)
 
 
 def _run_step(ctx: RunContext, step: Step, *, keep_partial: bool,

@@ -1,8 +1,10 @@
-"""Student steps: the collaborative stages, the final student and the vanilla KD baseline.
+"""Student steps: the collaborative stages, the final students, vanilla KD and SFT.
 
 Every step trains a *fresh* student (its own seed) on the current labels of the inputs it may
 see. Invalid labels are never training targets; they are counted in the manifest. A stage
-student then relabels the part it never saw; those relabels are the next stage's labels.
+student then relabels the part it never saw (or its own, under ``mckd.relabel: self``); those
+relabels are the next stage's labels. With ``mckd.mix_gold`` the gold examples join every
+pseudolabel student's training pairs; the SFT baseline trains on them alone.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from mckd.pipeline.context import (
     status_counts,
 )
 from mckd.pipeline.steps import Step
+from mckd.pipeline.student_support import heldout_arguments
 from mckd.students import STUDENTS
 from mckd.students.base import FidelityFn, StudentBackend
 from mckd.tasks.base import Task
@@ -70,7 +73,8 @@ def current_labels(ctx: RunContext, step: Step) -> dict[str, dict[str, Any]]:
 
 def train_student(ctx: RunContext, step: Step, ids: Sequence[str],
                   labels: dict[str, dict[str, Any]]) -> tuple[StudentBackend, dict[str, Any]]:
-    """Train a fresh student for ``step`` on the valid labels of ``ids``; save it in ``step.out``.
+    """Train a fresh student for ``step`` on the valid labels of ``ids`` (plus the gold examples
+    under ``mckd.mix_gold``); save it in ``step.out``.
 
     Returns:
         (the backend, to load the student; counts + training summary for the manifest).
@@ -89,17 +93,35 @@ def train_student(ctx: RunContext, step: Step, ids: Sequence[str],
     if not pairs:
         raise DataError(f"step {step.name}: all {len(ids)} training labels are invalid, "
                         "nothing to train on; check the teacher's labels (teacher/labels.jsonl)")
+    counts = {"train_pairs": len(pairs), "excluded_invalid": excluded}
+    if ctx.config.mckd.mix_gold:
+        gold = gold_pairs(ctx)
+        pairs += gold
+        counts.update(train_pairs=len(pairs), gold_pairs=len(gold))
+    log.info("%s: training a fresh student on %d pairs (%d invalid labels excluded), seed %d",
+             step.name, len(pairs), excluded, step.seed)
+    return train_on_pairs(ctx, step, pairs, counts)
+
+
+def gold_pairs(ctx: RunContext) -> list[tuple[str, str]]:
+    """(source, gold target in the student's format) of every labeled (gold) example."""
+    fmt = ctx.target_format
+    return [(ex.source, ctx.task.gold_target(ex, fmt)) for ex in ctx.data.splits["labeled"]]
+
+
+def train_on_pairs(ctx: RunContext, step: Step, pairs: list[tuple[str, str]],
+                   counts: dict[str, Any]) -> tuple[StudentBackend, dict[str, Any]]:
+    """Train a fresh student for ``step`` on ``pairs``; see :func:`train_student`."""
+    fmt = ctx.target_format
     dev = None
     if ctx.data.dev:
         dev = [(ex.source, ctx.task.gold_target(ex, fmt)) for ex in ctx.data.dev]
     backend = STUDENTS.get(ctx.config.student.backend)(ctx.config.student, task=ctx.task)
-    log.info("%s: training a fresh student on %d pairs (%d invalid labels excluded), seed %d",
-             step.name, len(pairs), excluded, step.seed)
     summary = backend.train(pairs, ctx.path(step.name), seed=step.seed,
                             constraint=ctx.constraint(),
-                            fidelity_fn=make_fidelity_fn(ctx.task, fmt), dev=dev)
-    return backend, {"counts": {"train_pairs": len(pairs), "excluded_invalid": excluded},
-                     "summary": summary}
+                            fidelity_fn=make_fidelity_fn(ctx.task, fmt), dev=dev,
+                            **heldout_arguments(ctx, step))
+    return backend, {"counts": counts, "summary": summary}
 
 
 def run_stage_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
@@ -113,27 +135,63 @@ def run_stage_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     sources = [labels[i]["source"] for i in relabel_ids]
     outputs = student.generate(sources, constraint=ctx.constraint(),
                                progress_desc=f"{step.name} relabels {step.params['relabels']}")
-    rows, changed, agreement = [], 0, []
-    for id_, source, text in zip(relabel_ids, sources, outputs, strict=True):
-        checked = ctx.task.check(source, text, ctx.target_format)
-        previous = labels[id_]
-        changed += checked.target != previous["target"]
-        if previous["target"] is not None:
-            agreement.append(ctx.task.agreement(source, previous["target"], checked))
-        rows.append(Pseudolabel(id=id_, source=source, raw=checked.raw, target=checked.target,
-                                status=checked.status, reason=checked.reason,
-                                origin=step.name, meta={"stage": step.stage}).to_dict())
+    rows, relabel_counts = check_relabels(ctx, step.name, relabel_ids, outputs, labels,
+                                          [{"stage": step.stage}] * len(outputs))
     write_jsonl(ctx.path(f"{step.name}/{RELABELS}"), rows)
-    counts = {**trained["counts"], "relabeled": len(rows), **status_counts(rows),
-              "changed": changed,
-              "agreement_with_previous": round(100 * sum(agreement) / max(1, len(agreement)), 2)}
+    counts = {**trained["counts"], **relabel_counts}
     log.info("%s: relabeled part %s: %s", step.name, step.params["relabels"], counts)
     return StepOutput([step.name], counts=counts,
                       info={**step.params, "training": trained["summary"]})
 
 
+def check_relabels(ctx: RunContext, origin: str, ids: Sequence[str], texts: Sequence[str],
+                   previous: dict[str, dict[str, Any]], metas: Sequence[dict[str, Any]]
+                   ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Check a student's relabels of ``ids`` against the labels they replace.
+
+    Returns:
+        (a ``Pseudolabel`` row per id, for ``relabels.jsonl``; counts: relabeled, valid /
+        repaired / invalid, changed (target differs from ``previous``), agreement with the
+        previous labels and with the teacher's, as percentages of the task's agreement score).
+    """
+    teacher = read_labels(ctx.path(TEACHER_LABELS))
+    rows, changed, agreement, with_teacher = [], 0, [], []
+    for id_, text, meta in zip(ids, texts, metas, strict=True):
+        source, before = previous[id_]["source"], previous[id_]["target"]
+        checked = ctx.task.check(source, text, ctx.target_format)
+        changed += checked.target != before
+        if before is not None:
+            agreement.append(ctx.task.agreement(source, before, checked))
+        if teacher[id_]["target"] is not None:
+            with_teacher.append(ctx.task.agreement(source, teacher[id_]["target"], checked))
+        rows.append(Pseudolabel(id=id_, source=source, raw=checked.raw, target=checked.target,
+                                status=checked.status, reason=checked.reason,
+                                origin=origin, meta=meta).to_dict())
+    counts = {"relabeled": len(rows), **status_counts(rows), "changed": changed,
+              "agreement_with_previous": percent_mean(agreement),
+              "agreement_with_teacher": percent_mean(with_teacher)}
+    return rows, counts
+
+
+def percent_mean(values: Sequence[float]) -> float:
+    """Mean of scores in [0, 1] as a percentage, 2 decimals (0 for no values)."""
+    return round(100 * sum(values) / max(1, len(values)), 2)
+
+
+def run_sft_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
+    """The SFT baseline: a fresh student trained on the gold examples only."""
+    pairs = gold_pairs(ctx)
+    log.info("%s: training a fresh student on the %d gold examples, seed %d", step.name,
+             len(pairs), step.seed)
+    _, trained = train_on_pairs(ctx, step, pairs, {"train_pairs": len(pairs)})
+    return StepOutput([step.name], counts=trained["counts"],
+                      info={"labels": f"gold ({ctx.config.data.labeled})",
+                            "training": trained["summary"]})
+
+
 def run_final_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
-    """Train a fresh student on every unlabeled input's current label (final or vanilla KD)."""
+    """Train a fresh student on every unlabeled input's current label (a final student or
+    vanilla KD)."""
     labels = current_labels(ctx, step)
     ids = [ex.id for ex in ctx.data.unlabeled]
     _, trained = train_student(ctx, step, ids, labels)

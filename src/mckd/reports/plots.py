@@ -1,51 +1,92 @@
-"""PNG plots of finished runs (matplotlib, headless)."""
+"""PNG plots of finished runs (matplotlib, headless): score by stage.
+
+The analyses' plots (teacher-quality halves, fidelity curves) are in ``plots_analyses``.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from statistics import mean, stdev
+from typing import Any
 
-from mckd.reports.runs import RunSummary, stage_of
+from mckd.reports.runs import Experiment, stage_of
 
 
-def plot_f1_by_stage(runs: Sequence[RunSummary], path: Path) -> Path:
-    """Headline score by stage, one line per run.
-
-    x = 0 is the teacher, 1 vanilla KD / first-stage students, K the final student of a K-stage
-    run; stage students of the same stage are averaged (the spread is drawn as an error bar).
-    """
+def new_figure(width: float = 6.4, height: float = 4.2, ncols: int = 1) -> tuple[Any, Any]:
+    """A headless matplotlib figure and its axes."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
-    for run in runs:
-        by_stage: dict[float, list[float]] = defaultdict(list)
-        for key, m in run.methods.items():
-            x = stage_of(key, run)
-            value = m.get(run.headline)
-            if x is not None and value is not None and key != "vanilla_kd":
-                by_stage[x].append(float(value))
-        xs = sorted(by_stage)
-        means = [sum(by_stage[x]) / len(by_stage[x]) for x in xs]
-        spread = [(max(by_stage[x]) - min(by_stage[x])) / 2 for x in xs]
-        line = ax.errorbar(xs, means, yerr=spread, marker="o", capsize=3, label=run.name)
-        kd = run.methods.get("vanilla_kd", {}).get(run.headline)
-        if kd is not None:
-            ax.scatter([1], [kd], marker="s", s=60, color=line[0].get_color(), zorder=3,
-                       label=f"{run.name}: vanilla KD")
-    ax.set_xticks(range(max((r.stages for r in runs), default=1) + 1))
-    ax.set_xlabel("stage (0 = teacher, K = final student)")
-    headline = runs[0].headline if runs else "f1"
-    ax.set_ylabel(f"test {headline} (paper metric)" if runs and runs[0].task == "constituency"
-                  else f"test {headline}")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    ax.set_title("MCKD: score by stage")
+    return plt.subplots(1, ncols, figsize=(width, height), dpi=120, squeeze=ncols == 1)
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Write ``fig`` to ``path`` (folders created) and release it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def score_axis_label(experiments: Sequence[Experiment]) -> str:
+    """``test f1 (paper metric)`` for constituency, else ``test <headline>``."""
+    if not experiments:
+        return "test f1"
+    run = experiments[0].runs[0]
+    suffix = " (paper metric)" if run.task == "constituency" else ""
+    return f"test {run.headline}{suffix}"
+
+
+def _spread(values: list[float]) -> tuple[float, float]:
+    return mean(values), (stdev(values) if len(values) > 1 else 0.0)
+
+
+def plot_f1_by_stage(experiments: Sequence[Experiment], path: Path) -> Path:
+    """Headline score by number of stages, one line per experiment (mean over seeds, error
+    bars one standard deviation over seeds).
+
+    The line joins the teacher (x = 0), vanilla KD (x = 1) and the final MCKD students of every
+    stage count run (x = j for ``mckd.sweep``, x = K); stage students (``mckd.eval_stages``) are
+    hollow circles at their stage, KD + SD with filter a diamond at 1, SFT a cross at 0.
+    """
+    fig, ax = new_figure()
+    for exp in experiments:
+        run = exp.runs[0]
+        line_x, students = [], []
+        for key in exp.method_keys():
+            x = stage_of(key, run)
+            values = exp.values(key, run.headline)
+            if x is None or not values:
+                continue
+            (students if key.startswith("stage_") else line_x).append((x, values))
+        line_x.sort(key=lambda xv: xv[0])
+        points = [(x, *_spread(v)) for x, v in line_x]
+        drawn = ax.errorbar([p[0] for p in points], [p[1] for p in points],
+                            yerr=[p[2] for p in points], marker="o", capsize=3, label=exp.name)
+        color = drawn[0].get_color()
+        by_stage: dict[float, list[float]] = {}
+        for x, values in students:
+            by_stage.setdefault(x, []).extend(values)
+        if by_stage:
+            ax.scatter(list(by_stage), [mean(v) for v in by_stage.values()], facecolors="none",
+                       edgecolors=color, s=50, label=f"{exp.name}: stage students (mean)")
+        for key, x, marker, what in (("kd_sd_filter", 1, "D", "KD + SD w/ filter"),
+                                     ("sft", 0, "x", "SFT (gold only)")):
+            values = exp.values(key, run.headline)
+            if values:
+                ax.scatter([x], [mean(values)], marker=marker, s=60, color=color, zorder=3,
+                           label=f"{exp.name}: {what}")
+    top = max((r.stages for e in experiments for r in e.runs), default=1)
+    ax.set_xticks(range(top + 1))
+    ax.set_xlabel("stages (0 = teacher, 1 = vanilla KD, K = K-stage MCKD)")
+    ax.set_ylabel(score_axis_label(experiments))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title("MCKD: score by number of stages")
+    return save_figure(fig, path)

@@ -1,4 +1,11 @@
-"""``report.md`` for one or several finished runs."""
+"""``report.md`` and its plots for one or several finished experiments.
+
+An experiment is a run directory or a folder of ``seed_<s>`` run directories (``mckd run
+--seeds``). The report holds, in order: the results table (mean ± sd over seeds, bootstrap
+interval), every method's difference from the teacher and from vanilla KD with significance,
+the score by number of stages, the teacher-quality split, the fidelity curves, label
+statistics per stage, and per run its teacher and timings.
+"""
 
 from __future__ import annotations
 
@@ -7,40 +14,169 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from mckd.reports.plots import plot_f1_by_stage
-from mckd.reports.runs import load_run
-from mckd.reports.tables import format_steps, format_table
+from mckd.reports.analyses import fidelity_curves, stage_rows, teacher_quality
+from mckd.reports.comparison import Method, differences, methods_of, result_rows
+from mckd.reports.plots import plot_f1_by_stage, score_axis_label
+from mckd.reports.plots_analyses import plot_fidelity_curves, plot_teacher_quality
+from mckd.reports.runs import Experiment, load_experiment
+from mckd.reports.sections import (
+    curves_table,
+    differences_table,
+    halves_table,
+    results_table,
+    stages_table,
+)
+from mckd.reports.stats import RESAMPLES
+from mckd.reports.tables import COLUMNS, format_steps
 
 log = logging.getLogger(__name__)
 
 PLOT_NAME = "f1_by_stage.png"
+HALVES_PLOT = "teacher_quality.png"
+CURVES_PLOT = "fidelity_curves.png"
+
+INTERVALS_TEXT = (
+    "Intervals are 95% paired bootstrap intervals over the test examples ({resamples:,} "
+    "resamples, seed {seed}) of the mean per-example score (for constituency parsing that is "
+    "the paper metric itself); with several seeds, seeds that scored the same test examples "
+    "are resampled together, and the interval is that of the mean over seeds. ± is the "
+    "standard deviation over seeds. A difference is significant when its interval excludes 0.")
+HALVES_TEXT = (
+    "Each seed's test inputs are split in two by the teacher's own per-example score: the good "
+    "half (its best-scored inputs) and the bad half. The paper's finding: a student trained on "
+    "the teacher's labels loses little on the good half and beats the teacher on the bad half. "
+    "`*`: the difference is significant.")
+CURVES_TEXT = (
+    "Per epoch of every student (first seed of each run): fidelity, its score against its own "
+    "training labels (the checkpoint rule stops when it plateaus), and, when "
+    "`analyses.heldout_curves` is on, its score against gold on held-out test inputs (never "
+    "used to select or stop). The kept epoch is starred in the plot.")
+STAGES_TEXT = (
+    "Per collaborative stage, summed over its students (mean over seeds): labels written, how "
+    "many differ from the labels they replace, agreement (the task's per-example score between "
+    "the two labels, %) with the previous labels and with the teacher's, and the share that is "
+    "well formed.")
 
 
-def write_report(run_dirs: Sequence[str | Path], out_dir: str | Path | None = None) -> Path:
-    """Write ``report.md`` and ``f1_by_stage.png``.
+def write_report(run_dirs: Sequence[str | Path], out_dir: str | Path | None = None, *,
+                 resamples: int = RESAMPLES, seed: int = 0) -> Path:
+    """Write ``report.md`` and its PNG plots.
 
     Args:
-        run_dirs: finished run directories.
-        out_dir: where to write; defaults to the run directory when there is one run.
+        run_dirs: experiments: finished run directories or folders of ``seed_<s>`` runs.
+        out_dir: where to write; defaults to the experiment's folder when there is one.
+        resamples: bootstrap resamples per interval.
+        seed: seed of the bootstrap resampling.
 
     Returns:
         The path of ``report.md``.
     """
-    runs = [load_run(d) for d in run_dirs]
+    experiments = [load_experiment(d) for d in run_dirs]
     if out_dir is None:
-        if len(runs) != 1:
-            raise ValueError("out_dir is required when comparing several runs")
-        out_dir = runs[0].path
+        if len(experiments) != 1:
+            raise ValueError("out_dir is required when comparing several experiments")
+        out_dir = experiments[0].path
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    plot_f1_by_stage(runs, out / PLOT_NAME)
-    parts = ["# MCKD report", "", format_table(runs), "", f"![score by stage]({PLOT_NAME})", ""]
-    for run in runs:
-        parts += [f"## {run.name}", "", f"Run directory: `{run.path}`", ""]
-        if run.teacher:
-            parts += ["Teacher:", "", "```json", json.dumps(run.teacher, indent=2), "```", ""]
-        parts += ["Steps:", "", format_steps(run), ""]
+    parts = ["# MCKD report", ""] + _overview(experiments, resamples, seed)
+    parts += _results(experiments, out, resamples, seed)
+    parts += ["## Runs", ""]
+    for exp in experiments:
+        parts += _run_details(exp)
     path = out / "report.md"
     path.write_text("\n".join(parts), encoding="utf-8")
     log.info("wrote %s", path)
     return path
+
+
+def _overview(experiments: Sequence[Experiment], resamples: int, seed: int) -> list[str]:
+    lines = []
+    for exp in experiments:
+        run = exp.runs[0]
+        n_test = sorted({m.get("n") for r in exp.runs for m in r.methods.values() if m.get("n")})
+        lines.append(f"- **{exp.name}** (`{exp.path}`): task {run.task}, {run.stages} stages, "
+                     f"relabel {run.relabel}{', gold mixed in' if run.mix_gold else ''}; seeds "
+                     f"{', '.join(map(str, exp.seeds))}; test examples per seed "
+                     f"{', '.join(map(str, n_test))}.")
+    notes = dict.fromkeys(n for e in experiments for r in e.runs for n in r.notes)
+    lines += ["", *notes, ""] if notes else [""]
+    lines += [INTERVALS_TEXT.format(resamples=resamples, seed=seed), ""]
+    return lines
+
+
+def _results(experiments: Sequence[Experiment], out: Path, resamples: int,
+             seed: int) -> list[str]:
+    multi = len(experiments) > 1
+    methods, repeats = methods_of(experiments)
+    parts = ["## Results", "", _results_table(experiments, methods, resamples, seed),
+             "", *(repeats + [""] if repeats else []),
+             "wall s per seed: the method's own step and every step it depends on.", ""]
+    diffs = differences(methods, resamples=resamples, seed=seed)
+    parts += ["## Differences from the teacher and from vanilla KD", "",
+              differences_table(diffs, multi=multi) if diffs else
+              "No method could be paired with the teacher or vanilla KD (no predictions kept).",
+              ""]
+    plot_f1_by_stage(experiments, out / PLOT_NAME)
+    parts += ["## Score by number of stages", "", f"![score by stage]({PLOT_NAME})", ""]
+    halves = teacher_quality(methods, resamples=resamples, seed=seed)
+    parts += ["## Teacher-quality split", "", HALVES_TEXT, ""]
+    if halves:
+        plot_teacher_quality(halves, out / HALVES_PLOT, metric=score_axis_label(experiments),
+                             multi=multi)
+        parts += [halves_table(halves, multi=multi), "", f"![teacher-quality split]({HALVES_PLOT})",
+                  ""]
+    else:
+        parts += ["Not available: the runs kept no per-example teacher predictions.", ""]
+    parts += _curves(experiments, out, multi)
+    stages = stage_rows(experiments)
+    parts += ["## Labels per stage", "", STAGES_TEXT, "",
+              stages_table(stages, multi=multi) if stages else "No stage statistics recorded.",
+              ""]
+    return parts
+
+
+def _curves(experiments: Sequence[Experiment], out: Path, multi: bool) -> list[str]:
+    curves = fidelity_curves(experiments)
+    parts = ["## Fidelity curves", "", CURVES_TEXT, ""]
+    if not curves:
+        return parts + ["Not available: the students recorded no per-epoch history.", ""]
+    plot_fidelity_curves(curves, out / CURVES_PLOT, multi=multi)
+    return parts + [curves_table(curves, multi=multi), "", f"![fidelity curves]({CURVES_PLOT})",
+                    ""]
+
+
+def _run_details(exp: Experiment) -> list[str]:
+    parts = [f"### {exp.name}", ""]
+    for run in exp.runs:
+        total = sum(s.get("seconds") or 0.0 for s in run.steps.values())
+        parts += [f"Seed {run.seed}: `{run.path}`, {total:.0f} s in all.", "",
+                  format_steps(run), ""]
+    if exp.runs[0].teacher:
+        parts += ["Teacher:", "", "```json", json.dumps(exp.runs[0].teacher, indent=2), "```", ""]
+    return parts
+
+
+def summary_text(run_dirs: Sequence[str | Path], *, resamples: int = RESAMPLES, seed: int = 0,
+                 results: bool = True) -> str:
+    """What ``mckd run``/``mckd report`` print: the results table (aggregated over seeds; left
+    out when ``results`` is false) and the significance of every difference from the teacher
+    and vanilla KD."""
+    experiments = [load_experiment(d) for d in run_dirs]
+    methods, _ = methods_of(experiments)
+    blocks = [_results_table(experiments, methods, resamples, seed)] if results else []
+    diffs = differences(methods, resamples=resamples, seed=seed)
+    if diffs:
+        blocks.append(differences_table(diffs, multi=len(experiments) > 1))
+    if results:
+        blocks += dict.fromkeys(n for e in experiments for r in e.runs for n in r.notes)
+    return "\n\n".join(blocks)
+
+
+def _results_table(experiments: Sequence[Experiment], methods: Sequence[Method], resamples: int,
+                   seed: int) -> str:
+    run = experiments[0].runs[0]
+    cols = COLUMNS.get(run.task, COLUMNS["default"])
+    extra = cols[1:] + [("validity_rate", "valid %"), ("pipeline_s", "wall s per seed")]
+    rows = result_rows(methods, [run.headline, *(k for k, _ in extra)], run.headline,
+                       resamples=resamples, seed=seed)
+    return results_table(rows, run.headline, cols[0][1], extra, multi=len(experiments) > 1)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mckd.reports.runs import RunSummary, load_run
+from mckd.reports.runs import RunSummary, expand_runs
 
 #: (metrics key, column title) per task; the first is the task's headline metric
 COLUMNS: dict[str, list[tuple[str, str]]] = {
@@ -31,9 +31,11 @@ def format_table(run_dirs: Sequence[str | Path] | Sequence[RunSummary]) -> str:
     """One markdown table: a row per (run, method), the task's metrics as columns.
 
     Rows list the teacher first, then baselines, stage students and the final MCKD student.
-    Runs of different tasks get one table each.
+    Runs of different tasks get one table each. A folder of ``seed_<s>`` runs contributes every
+    seed (the report's results table aggregates them).
     """
-    runs = [r if isinstance(r, RunSummary) else load_run(r) for r in run_dirs]
+    runs = [x for r in run_dirs for x in ([r] if isinstance(r, RunSummary) else expand_runs(r))]
+    names = [r.name for r in runs]
     blocks = []
     for task in dict.fromkeys(r.task for r in runs):
         same = [r for r in runs if r.task == task]
@@ -42,8 +44,9 @@ def format_table(run_dirs: Sequence[str | Path] | Sequence[RunSummary]) -> str:
         head = (["run"] if show_run else []) + ["method"] + [title for _, title in cols]
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for run in same:
+            name = f"{run.name} seed {run.seed}" if names.count(run.name) > 1 else run.name
             for key, m in run.ordered_methods():
-                cells = ([run.name] if show_run else []) + [str(m.get("label", key))]
+                cells = ([name] if show_run else []) + [str(m.get("label", key))]
                 cells += [_cell(m.get(k), k) for k, _ in cols]
                 lines.append("| " + " | ".join(cells) + " |")
         notes = dict.fromkeys(n for r in same for n in r.notes)
