@@ -1,17 +1,26 @@
-"""Calibration figures of the simulated teacher on real CRAFT trees.
+"""Calibration figures of the simulated teacher on real data its reference sample never saw.
 
-For each (target_f1, systematic_share) it labels CRAFT trees the reference sample never saw
-(default: the 30 articles added in CRAFT v4, sentences of more than one token) and prints the
-mean paper sentence F1 as the pipeline measures it (the task's checker, invalid = 0), its
-spread, the good-half / bad-half means, validity and repair rates, error counts and timing.
+For each (target_f1, systematic_share) it labels examples the reference never saw and prints
+the mean sentence score as the pipeline measures it (the task's checker and metric, invalid =
+0), its spread, the good-half / bad-half means, validity and repair rates, error counts and
+timing. Per task (``--task``):
+
+- ``constituency`` (default): CRAFT trees of the 30 articles added in CRAFT v4 (sentences of
+  more than one token); the reference is 2,000 trees of CRAFT's original 67 articles;
+- ``slots``: SNIPS's valid and test files (``--snips DIR``); the reference is the SNIPS demo's
+  unlabeled file (2,000 utterances of SNIPS's train file);
+- ``top``: TOP's test file (``--top DIR``); the reference is the TOP demo's unlabeled file
+  (2,000 trees of TOP's eval file).
 
     python bench/simulated_teacher.py --craft /work/shared/data/craft
     python bench/simulated_teacher.py --craft DIR --n 3000 --targets 60 --shares 0.3
-    python bench/simulated_teacher.py --examples src/mckd/data/craft_demo/unlabeled.jsonl
+    python bench/simulated_teacher.py --task slots --snips /work/shared/data/snips
+    python bench/simulated_teacher.py --task top --top /work/shared/data/top
+    python bench/simulated_teacher.py --task slots --examples src/mckd/data/snips_demo/test.jsonl
     python bench/simulated_teacher.py --craft DIR --write-reference   # rebuild the reference
 
-The reference sample (what calibration runs on) is 2,000 trees of CRAFT's original 67 articles;
-``--write-reference`` rebuilds it from ``trees.txt`` + ``index.tsv`` with a fixed seed.
+``--write-reference`` rebuilds the constituency reference from ``trees.txt`` + ``index.tsv``
+with a fixed seed (the slot-filling and TOP references are files of the shipped demos).
 """
 
 from __future__ import annotations
@@ -29,13 +38,17 @@ from nltk import Tree
 from mckd.config.teacher import SimulatedTeacherConfig
 from mckd.core.jsonl import read_jsonl
 from mckd.core.records import Example
+from mckd.data_prep.dataset_dir import shipped_dataset
 from mckd.tasks import get_task
+from mckd.tasks.base import Task
 from mckd.tasks.constituency.treebank import normalize_tree, tree_to_line
 from mckd.teachers.simulated import SimulatedTeacher
 from mckd.teachers.simulation.constituency.model import REFERENCE_FILE
 
 REFERENCE_SIZE = 2000
 REFERENCE_SEED = 20240811
+#: the shipped demo whose dataset.json gives a task its label inventory
+DEMOS = {"constituency": "craft_demo", "slots": "snips_demo", "top": "top_demo"}
 
 
 def craft_examples(craft: Path, *, original: bool) -> list[Example]:
@@ -63,9 +76,33 @@ def write_reference(craft: Path) -> None:
     print(f"wrote {REFERENCE_SIZE} of {len(pool)} trees to {REFERENCE_FILE}")
 
 
-def bench_one(examples: list[Example], target: float, share: float, seed: int,
+def task_with_inventory(name: str) -> Task:
+    """The task as a run on its demo builds it (slot types / labels from dataset.json)."""
+    task = get_task(name)
+    task.load(str(shipped_dataset(DEMOS[name]) / "labeled_50.jsonl"))
+    return task
+
+
+def unseen_examples(args: argparse.Namespace) -> tuple[list[Example], str]:
+    """The examples to label and what they are."""
+    if args.examples:
+        pool = [Example.from_dict(row) for path in args.examples for row in read_jsonl(path)]
+        return pool, " + ".join(str(p) for p in args.examples)
+    if args.task == "slots":
+        from mckd.tasks.slots.prepare import read_slot_file
+
+        pool = [ex for name in ("valid", "test")
+                for ex in read_slot_file(args.snips / f"{name}.jsonl", f"snips-{name}")]
+        return pool, "SNIPS valid + test utterances"
+    if args.task == "top":
+        from mckd.tasks.top.prepare import read_top_file
+
+        return read_top_file(args.top / "test.jsonl", "top-test"), "TOP test trees"
+    return craft_examples(args.craft, original=False), "CRAFT v4 trees"
+
+
+def bench_one(task: Task, examples: list[Example], target: float, share: float, seed: int,
               knobs: dict[str, float]) -> None:
-    task = get_task("constituency")
     config = SimulatedTeacherConfig(target_f1=target, systematic_share=share, **knobs)
     t0 = time.perf_counter()
     teacher = SimulatedTeacher(task, config, seed=seed)
@@ -101,37 +138,41 @@ def bench_one(examples: list[Example], target: float, share: float, seed: int,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", choices=sorted(DEMOS), default="constituency")
     parser.add_argument("--craft", type=Path, help="CRAFT folder with trees.txt and index.tsv")
-    parser.add_argument("--n", type=int, default=3000, help="evaluation trees (first n)")
+    parser.add_argument("--snips", type=Path, help="SNIPS folder with valid.jsonl, test.jsonl")
+    parser.add_argument("--top", type=Path, help="TOP folder with test.jsonl")
+    parser.add_argument("--n", type=int, default=3000, help="examples to label (a seeded sample)")
     parser.add_argument("--targets", type=float, nargs="+", default=[50.0, 60.0, 70.0])
     parser.add_argument("--shares", type=float, nargs="+", default=[0.0, 0.3, 0.7])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--calibration-size", type=int, default=1000)
     parser.add_argument("--length-weight", type=float, default=0.3)
     parser.add_argument("--examples", type=Path, nargs="+", default=None,
-                        help="JSONL files of examples to label instead of CRAFT v4 trees, e.g. "
-                        "src/mckd/data/craft_demo/{unlabeled,test}.jsonl")
+                        help="JSONL files of examples to label instead of the task's unseen "
+                        "data, e.g. src/mckd/data/craft_demo/{unlabeled,test}.jsonl")
     parser.add_argument("--write-reference", action="store_true")
     args = parser.parse_args()
-    if args.craft is None and (args.write_reference or not args.examples):
-        parser.error("--craft is required unless --examples is given")
+    source = {"constituency": "craft", "slots": "snips", "top": "top"}[args.task]
     if args.write_reference:
+        if args.task != "constituency" or args.craft is None:
+            parser.error("--write-reference rebuilds the constituency reference: give --craft")
         write_reference(args.craft)
         return
-    if args.examples:
-        pool = [Example.from_dict(row) for path in args.examples for row in read_jsonl(path)]
-        what = " + ".join(str(p) for p in args.examples)
-    else:
-        pool, what = craft_examples(args.craft, original=False), "CRAFT v4 trees"
+    if getattr(args, source) is None and not args.examples:
+        parser.error(f"--{source} is required for --task {args.task} unless --examples is given")
+    task = task_with_inventory(args.task)
+    pool, what = unseen_examples(args)
     examples = random.Random(0).sample(pool, min(args.n, len(pool)))
-    print(f"{len(examples)} examples of {what}, teacher seed {args.seed}, calibrated on "
-          f"{args.calibration_size} reference examples, length_weight {args.length_weight}")
-    print("| target | share | ref. mean | mean F1 | std | good / bad half | valid % | "
+    print(f"task {args.task}: {len(examples)} examples of {what}, teacher seed {args.seed}, "
+          f"calibrated on {args.calibration_size} reference examples, length_weight "
+          f"{args.length_weight}")
+    print("| target | share | ref. mean | mean score | std | good / bad half | valid % | "
           "repaired % | invalid % | syst. loss % | rules | offset | calib. s | ms/ex |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for target in args.targets:
         for share in args.shares:
-            bench_one(examples, target, share, args.seed,
+            bench_one(task, examples, target, share, args.seed,
                       {"calibration_size": args.calibration_size,
                        "length_weight": args.length_weight})
 

@@ -1,10 +1,21 @@
 """The ``simulated`` teacher: a documented stand-in for an LLM, for offline runs.
 
 No language model is involved. The teacher reads each input's *gold* label and corrupts it the
-way a few-shot LLM's answers go wrong (for constituency: wrong attachments, flattened and
-spurious brackets, the odd dropped/duplicated/changed word, unbalanced brackets, answers cut
-off at the token limit). It therefore refuses inputs without gold. Reports must say that the
-teacher was simulated: :meth:`SimulatedTeacher.describe` carries ``"simulation": True``.
+way a few-shot LLM's answers go wrong, with one error model per task
+(:data:`mckd.teachers.simulation.ERROR_MODELS`):
+
+- ``constituency``: wrong attachments, flattened and spurious brackets;
+- ``slots``: wrong slot types (mostly confusable ones), boundaries shifted by a word, missed
+  and spurious slots (SNIPS targets carry no intent, so there is no intent error);
+- ``top``: wrong intent and slot labels, slot boundary shifts, missing and spurious slots,
+  nested intents flattened into their slot;
+
+and, for every task, the odd dropped/duplicated/changed (or hallucinated) word, malformed
+output (unbalanced brackets, broken tags), answers cut off at the token limit and loose
+layouts. The answer is written in the task's canonical target format, the one a teacher is
+prompted with, and goes through the task's checker like any LLM answer. The teacher refuses
+inputs without gold. Reports must say that the teacher was simulated:
+:meth:`SimulatedTeacher.describe` carries ``"simulation": True``.
 
 Quality is set by two knobs of :class:`~mckd.config.teacher.SimulatedTeacherConfig`:
 
@@ -16,13 +27,17 @@ Quality is set by two knobs of :class:`~mckd.config.teacher.SimulatedTeacherConf
 
 The answer for an example depends only on (seed, example id, gold, config): never on batch
 order or on the other examples. The mean is calibrated once per (config, seed) against a fixed
-reference sample shipped with mckd (see :mod:`mckd.teachers.simulation.calibration`);
+reference sample shipped with mckd (CRAFT trees for constituency, the unlabeled file of the
+SNIPS or TOP demo for ``slots`` and ``top``; see :mod:`mckd.teachers.simulation.calibration`);
 ``describe()`` reports the expected mean and the mean achieved on that sample, with its
 good-half / bad-half means. On data whose lengths differ from the reference, the mean moves as
 an LLM's would (shorter inputs, better answers). Measured with ``bench/simulated_teacher.py``
 on 3,000 CRAFT sentences the reference never saw: within 1 point of the target for targets
 50-70 and systematic shares 0-0.7; the 5-30 token CRAFT demo scores about 2.6 points above
-the target.
+the target. On 1,400 SNIPS valid/test utterances and 3,000 TOP test trees: within 1.1 points
+of the target for targets 50-70 at systematic shares 0-0.3; at share 0.7 slot filling falls
+1.7-2.2 points short and TOP up to 1.6 (target 60), since the rules hit a few slots hard; the
+combination of target 70 and share 0.7 is out of reach for both (a warning says so).
 """
 
 from __future__ import annotations

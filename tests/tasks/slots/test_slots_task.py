@@ -46,6 +46,8 @@ def test_load_reads_examples_and_adopts_the_dataset_inventory(tmp_path):
 
 @pytest.mark.parametrize("row, message", [
     ({"id": "x"}, "field 'source' must be a non-empty string"),
+    ({"source": "a b", "gold": "O O"}, "field 'id' must be a non-empty string"),
+    ({"id": "x", "source": "a b", "gold": "O O B-artist"}, "gold has 3 tags for 2 words"),
     ({"id": "x", "source": "a b", "gold": "O"}, "gold has 1 tags for 2 words"),
     ({"id": "x", "source": "a b", "gold": "O X-artist"}, "gold tag 'X-artist' .word 2. is not"),
     ({"id": "x", "source": "a b", "gold": "O B-song"},

@@ -40,6 +40,8 @@ def test_load_reads_examples(tmp_path):
     ({"id": "x", "source": "a b", "gold": "[IN:A a [XX:B b ] ]"}, "label 'XX:B' is not"),
     ({"id": "x", "source": "a c", "gold": "[IN:A a b ]"}, "aligned leaves to input"),
     ({"id": "x", "source": "a b", "gold": "[SL:A a b ]"}, "the root is 'SL:A'"),
+    ({"source": "a b", "gold": "[IN:A a b ]"}, "field 'id' must be a non-empty string"),
+    ({"id": "x", "source": "a b c", "gold": "[IN:A a b ]"}, "1 inserted"),
 ])
 def test_load_errors_name_file_and_line(tmp_path, row, message):
     path = write_rows(tmp_path / "bad.jsonl", [ROW, "", row])
@@ -47,6 +49,29 @@ def test_load_errors_name_file_and_line(tmp_path, row, message):
         TopTask().load(path)
     assert str(info.value).startswith(f"{path}:3: ")
     assert "well-formed TOP tree" in str(info.value) or "non-empty" in str(info.value)
+
+
+@pytest.mark.parametrize("gold, message", [
+    ("[IN:ZZZ a [SL:B b ] ]", "gold intent label 'IN:ZZZ' is not in the label inventory"),
+    ("[IN:A a [SL:C b ] ]", "gold slot label 'SL:C' is not in the label inventory"),
+])
+def test_gold_labels_outside_the_dataset_inventory_are_errors(tmp_path, gold, message):
+    path = write_rows(tmp_path / "d.jsonl", [ROW, {"id": "x", "source": "a b", "gold": gold}])
+    (tmp_path / "dataset.json").write_text(json.dumps(
+        {"labels": {"intents": ["IN:A"], "slots": ["SL:B"]}}))
+    with pytest.raises(DataError, match=message) as info:
+        TopTask().load(path)
+    assert str(info.value).startswith(f"{path}:2: ") and "dataset.json" in str(info.value)
+    assert "add it there or fix the tree" in str(info.value)
+    (tmp_path / "dataset.json").unlink()  # without an inventory any label goes
+    assert len(TopTask().load(path)) == 2
+
+
+def test_gold_labels_outside_the_option_inventory_are_errors(tmp_path):
+    path = write_rows(tmp_path / "d.jsonl", [ROW])
+    with pytest.raises(DataError, match="slot label 'SL:B' .* task.options.intents/slots"):
+        get_task("top", intents=["IN:A"], slots=["SL:Z"]).load(path)
+    assert get_task("top", intents=["IN:A"], slots=["SL:B"]).load(path) == [Example(**ROW)]
 
 
 def test_formats_and_conversion():

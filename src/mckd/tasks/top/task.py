@@ -48,9 +48,17 @@ class TopTask(Task):
     def __init__(self, intents: Sequence[str] | None = None, slots: Sequence[str] | None = None):
         self.intents: frozenset[str] | None = None
         self.slots: frozenset[str] | None = None
+        self.labels_from = ""
         if intents is not None or slots is not None:
             self.intents = _checked_labels(intents or [], "IN:", "task.options.intents")
             self.slots = _checked_labels(slots or [], "SL:", "task.options.slots")
+            self.labels_from = "task.options.intents/slots"
+
+    def options(self) -> dict[str, list[str]]:
+        """``{"intents": [...], "slots": [...]}`` once an inventory is known, else ``{}``."""
+        if self.intents is None:
+            return {}
+        return {"intents": sorted(self.intents), "slots": sorted(self.slots or ())}
 
     def load(self, path: str) -> list[Example]:
         """Read a JSONL file of ``Example`` dicts, checking ids, sources and gold trees.
@@ -59,7 +67,8 @@ class TopTask(Task):
 
         Raises:
             DataError: naming file and line, for a missing or ill-typed field, a duplicate id,
-                or a gold tree that is not a well-formed TOP tree over the source's words.
+                a gold tree that is not a well-formed TOP tree over the source's words, or one
+                with a label outside the label inventory (when there is one).
         """
         if self.intents is None:
             info = dataset_info(path)
@@ -70,9 +79,10 @@ class TopTask(Task):
                     raise DataError(f"{where} must be an object with 'intents' and 'slots'")
                 self.intents = _checked_labels(labels.get("intents"), "IN:", where, DataError)
                 self.slots = _checked_labels(labels.get("slots", []), "SL:", where, DataError)
+                self.labels_from = where
                 logger.info("TOP labels: %d intents, %d slots from %s", len(self.intents),
                             len(self.slots), where)
-        return load_examples(path, gold_problem=gold_problem)
+        return load_examples(path, gold_problem=self._gold_problem)
 
     def gold_target(self, example: Example, fmt: str = "tree") -> str:
         """The target for ``example``'s gold tree in ``fmt``."""
@@ -117,6 +127,20 @@ class TopTask(Task):
         from mckd.tasks.top.constraint import TreeConstraint
 
         return TreeConstraint(self.intents, self.slots or ())
+
+    def _gold_problem(self, source: str, gold: str) -> str:
+        """``gold_problem``, then (with an inventory) labels outside it, with the fix."""
+        problem = gold_problem(source, gold)
+        if problem or self.intents is None:
+            return problem
+        known = self.intents | (self.slots or frozenset())
+        for node in read_tree(gold).subtrees(lambda t: LABEL.fullmatch(t.label()) is not None):
+            if node.label() not in known:
+                kind = "intent" if node.label().startswith("IN:") else "slot"
+                return (f"gold {kind} label {node.label()!r} is not in the label inventory "
+                        f"({len(self.intents)} intents, {len(self.slots or ())} slots, from "
+                        f"{self.labels_from}); add it there or fix the tree")
+        return ""
 
     def _check_format(self, fmt: str) -> None:
         if fmt not in self.target_formats:

@@ -13,7 +13,7 @@ import bisect
 import math
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
@@ -64,6 +64,52 @@ class Simulated:
     status_hint: Status | None
     systematic_score: float
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+def answer(text: str, finish: str, damage: dict[str, Any], plan: Plan, *, score: float,
+           systematic: float, random_errors: dict[str, int],
+           rules_fired: dict[str, int]) -> Simulated:
+    """Assemble one simulated answer with its meta.
+
+    The structure's score (and the checker's verdict: valid, or repaired when the prompt's
+    ``Output:`` was echoed) is vouched for only when no surface damage touched the answer;
+    otherwise calibration runs the task's checker.
+
+    Args:
+        text: the answer's text; ``finish``: its finish reason.
+        damage: what surface damage did (see :func:`.surface.damage`).
+        plan: the example's plan.
+        score: the score of the structure written (before surface damage).
+        systematic: the score after the systematic rules alone.
+        random_errors: random edits kept, by kind.
+        rules_fired: matches per systematic rule.
+    """
+    meta = {
+        "planned_score": round(plan.score, 4),
+        "systematic_score": round(systematic, 4),
+        "structure_score": round(score, 4),
+        "random_errors": random_errors,
+        "systematic_rules_fired": rules_fired,
+        **damage,
+    }
+    if damage["word_error"] or damage["malformed"] or damage["truncated"]:
+        return Simulated(text, finish, plan.score, None, None, systematic, meta)
+    # spacing is no repair to a checker; text before the answer is
+    status = Status.REPAIRED if damage["layout"] == "echoed_prompt" else Status.VALID
+    return Simulated(text, finish, plan.score, score, status, systematic, meta)
+
+
+def apply_in_place(rules: Mapping[str, Callable[..., int]], names: Collection[str],
+                   *args: Any) -> dict[str, int]:
+    """Apply the rules named in ``names``, in ``rules``' order, to ``args`` (rewritten in
+    place); return how many places each rule that matched changed."""
+    fired: dict[str, int] = {}
+    for name, rule in rules.items():
+        if name in names:
+            count = rule(*args)
+            if count:
+                fired[name] = count
+    return fired
 
 
 class ErrorModel(ABC):

@@ -24,10 +24,11 @@ from pathlib import Path
 from nltk import Tree
 
 from mckd.core.errors import DataError
-from mckd.core.records import Example, Status
+from mckd.core.records import Example
 from mckd.tasks.constituency.linearize import to_paper, tokenize_paper
 from mckd.tasks.constituency.metrics import PUNCT_TAGS
-from mckd.teachers.simulation.base import ErrorModel, Plan, Simulated
+from mckd.teachers.simulation import surface as shared_surface
+from mckd.teachers.simulation.base import ErrorModel, Plan, Simulated, answer
 from mckd.teachers.simulation.constituency import surface
 from mckd.teachers.simulation.constituency.random_errors import corrupt_to
 from mckd.teachers.simulation.constituency.rules import GROUPS, RULES, apply_rules
@@ -96,41 +97,14 @@ class ConstituencyErrorModel(ErrorModel):
             root, score, kept = corrupt_to(root, sent, gold, plan.score, edits, plan.keep_u)
             counts = dict(kept)
         tokens = tokenize_paper(to_paper(to_nltk(root, sent)))
-        text, finish, damage = self._surface(tokens, sent, surface_rng)
-        meta = {
-            "planned_score": round(plan.score, 4),
-            "systematic_score": round(systematic, 4),
-            "structure_score": round(score, 4),
-            "random_errors": counts,
-            "systematic_rules_fired": fired,
-            **damage,
-        }
-        damaged = damage["word_error"] or damage["malformed"] or damage["truncated"]
-        if damaged:
-            return Simulated(text, finish, plan.score, None, None, systematic, meta)
-        # spacing is no repair to the checker; text around the tree is
-        status = Status.REPAIRED if damage["layout"] == "echoed_prompt" else Status.VALID
-        return Simulated(text, finish, plan.score, score, status, systematic, meta)
-
-    def _surface(self, tokens: list[str], sent: Sentence,
-                 rng: random.Random) -> tuple[str, str, dict]:
-        """Surface damage; the four decisions are always drawn, so streams stay aligned."""
-        cfg = self.config
-        u_fail, u_word, u_messy = rng.random(), rng.random(), rng.random()
-        damage: dict = {"word_error": None, "malformed": None, "truncated": False,
-                        "layout": None}
-        if u_word < cfg.word_error_rate:
-            word_pos = [i for i, t in enumerate(tokens) if t not in ("(", ")")]
-            scored = [p for k, p in enumerate(word_pos) if sent.rank[k] is not None]
-            tokens, damage["word_error"] = surface.word_error(tokens, scored or word_pos, rng)
-        finish = "stop"
-        if u_fail < cfg.truncated_rate:
-            tokens, finish, damage["truncated"] = surface.truncate(tokens, rng), "length", True
-        elif u_fail < cfg.truncated_rate + cfg.malformed_rate:
-            tokens, damage["malformed"] = surface.malform(tokens, rng)
-        messy = u_messy < cfg.loose_format_rate
-        text, damage["layout"] = surface.join(tokens, rng, messy)
-        return text, finish, damage
+        word_pos = [i for i, t in enumerate(tokens) if t not in ("(", ")")]
+        scored = [p for k, p in enumerate(word_pos) if sent.rank[k] is not None] or word_pos
+        text, finish, damage = shared_surface.damage(
+            tokens, surface_rng, self.config,
+            word_error=lambda toks, rng: surface.word_error(toks, scored, rng),
+            tokens=list, malform=surface.malform, join=surface.join)
+        return answer(text, finish, damage, plan, score=score, systematic=systematic,
+                      random_errors=counts, rules_fired=fired)
 
     def reference(self) -> list[Example]:
         return list(_reference())

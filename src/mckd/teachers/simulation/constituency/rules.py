@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from mckd.teachers.simulation.base import apply_in_place
 from mckd.teachers.simulation.constituency.tree import ADDED_LABEL, Node, Sentence, splice, walk
 
 Rule = Callable[[Node, Sentence], int]
@@ -208,10 +209,4 @@ GROUPS: tuple[frozenset[str], ...] = (
 
 def apply_rules(root: Node, sent: Sentence, names: tuple[str, ...]) -> dict[str, int]:
     """Apply the named rules in :data:`RULES` order, in place; return matches per rule."""
-    fired: dict[str, int] = {}
-    for name, rule in RULES.items():
-        if name in names:
-            count = rule(root, sent)
-            if count:
-                fired[name] = count
-    return fired
+    return apply_in_place(RULES, names, root, sent)

@@ -1,5 +1,6 @@
-"""Surface damage to a paper-form answer: changed words, unbalanced brackets, truncation, and
-LLM-style formatting (irregular spacing, an echoed ``Output:``).
+"""Surface damage to a paper-form answer: changed words, unbalanced brackets, and LLM-style
+formatting (irregular spacing, an echoed ``Output:``); truncation and the shared decisions are
+in :mod:`mckd.teachers.simulation.surface`.
 
 Works on the token list of the rendered answer (``(``, ``)`` and words). Word errors keep the
 bracket structure; the checker aligns words back to the input and repairs what it can.
@@ -9,30 +10,17 @@ from __future__ import annotations
 
 import random
 
-#: a few near-synonyms and inflection slips an LLM makes when copying words
-_SWAPS = {
-    "the": "a", "a": "the", "an": "a", "is": "was", "was": "is", "are": "were", "were": "are",
-    "and": "&", "of": "in", "in": "of", "to": "into", "with": "by", "by": "with", "which": "that",
-    "that": "which", "mice": "mouse", "mouse": "mice", "gene": "genes", "genes": "gene",
-    "cells": "cell", "cell": "cells", "protein": "proteins", "proteins": "protein",
-    "%": "percent",
-}
+from mckd.teachers.simulation.surface import (
+    BRACKET_ERRORS,
+    PLAIN_LAYOUTS,
+    changed_word,
+    plain_layout,
+    unbalance,
+)
+
 WORD_ERRORS = ("drop", "duplicate", "change")
-LAYOUTS = ("compact", "double_spaces", "trailing_newline", "echoed_prompt")
-MALFORMATIONS = ("missing_final_brackets", "missing_inner_bracket", "extra_bracket",
-                 "missing_open_bracket")
-
-
-def _changed(word: str, rng: random.Random) -> str:
-    swap = _SWAPS.get(word.lower())
-    if swap is not None and rng.random() < 0.6:
-        return swap.capitalize() if word[:1].isupper() else swap
-    if word[:1].isalpha() and rng.random() < 0.5:
-        return word[0].swapcase() + word[1:]  # case slip
-    if len(word) >= 4:  # typo: two adjacent letters swapped
-        i = rng.randrange(len(word) - 1)
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
-    return word + word[-1]
+LAYOUTS = ("compact", *PLAIN_LAYOUTS)
+MALFORMATIONS = BRACKET_ERRORS
 
 
 def word_error(tokens: list[str], scored: list[int], rng: random.Random) -> tuple[list[str], str]:
@@ -45,34 +33,14 @@ def word_error(tokens: list[str], scored: list[int], rng: random.Random) -> tupl
     elif kind == "duplicate":
         out.insert(at + 1, out[at])
     else:
-        out[at] = _changed(out[at], rng)
+        out[at] = changed_word(out[at], rng)
     return out, kind
 
 
 def malform(tokens: list[str], rng: random.Random) -> tuple[list[str], str]:
     """Unbalance the brackets of a copy of ``tokens`` in one of four ways."""
     kind = rng.choice(MALFORMATIONS)
-    out = list(tokens)
-    closers = [i for i, t in enumerate(out) if t == ")"]
-    openers = [i for i, t in enumerate(out) if t == "("]
-    if kind == "missing_final_brackets":
-        n = 1
-        while n < 3 and n < len(out) and out[-n - 1] == ")" and rng.random() < 0.6:
-            n += 1
-        del out[-n:]
-    elif kind == "missing_inner_bracket":
-        del out[rng.choice(closers[:-1] or closers)]
-    elif kind == "extra_bracket":
-        out.insert(rng.choice(closers) + 1, ")")
-    else:
-        del out[rng.choice(openers[1:] or openers)]
-    return out, kind
-
-
-def truncate(tokens: list[str], rng: random.Random) -> list[str]:
-    """Cut a copy of ``tokens`` somewhere between 30% and 95% of its length."""
-    keep = max(1, int(len(tokens) * rng.uniform(0.3, 0.95)))
-    return tokens[:keep]
+    return unbalance(tokens, kind, rng, close=")", is_open=lambda t: t == "("), kind
 
 
 def join(tokens: list[str], rng: random.Random, messy: bool) -> tuple[str, str | None]:
@@ -84,15 +52,10 @@ def join(tokens: list[str], rng: random.Random, messy: bool) -> tuple[str, str |
     if not messy:
         return " ".join(tokens), None
     style = rng.choice(LAYOUTS)
-    if style == "compact":  # ((The) (dog))
-        text = ""
-        for tok in tokens:
-            glue = tok == ")" or text.endswith("(") or not text
-            text += tok if glue else " " + tok
-    elif style == "double_spaces":
-        text = "  ".join(tokens)
-    elif style == "trailing_newline":
-        text = " ".join(tokens) + "\n"
-    else:
-        text = "Output: " + " ".join(tokens)
+    if style != "compact":
+        return plain_layout(tokens, style), style
+    text = ""  # ((The) (dog))
+    for tok in tokens:
+        glue = tok == ")" or text.endswith("(") or not text
+        text += tok if glue else " " + tok
     return text, style

@@ -1,0 +1,1 @@
+"""Error model of the simulated teacher for slot filling (SNIPS-style BIO tags)."""

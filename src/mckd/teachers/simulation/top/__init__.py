@@ -1,0 +1,1 @@
+"""Error model of the simulated teacher for TOP hierarchical semantic parsing."""
