@@ -9,9 +9,10 @@ the paper's 30 random demonstrations from the 50 gold examples (~3.5k tokens).
 
 1. Throughput: label ``n`` inputs at ``concurrency`` with no faults; prints wall time against
    the ideal ``n * latency / concurrency`` (target: within 1.2x), then reruns the same labeling
-   (all answers from the ledger: expect 0 requests). For scale it also times bare ``httpx2``
-   posts of a same-sized body to the same server (no SDK, prompts or ledger): the floor this
-   machine allows.
+   (all answers from the ledger: expect 0 requests). Once per HTTP transport under the SDK
+   (``teacher.openai.http_client``: aiohttp, httpx), ``--repeat`` times, median reported. For
+   scale it also times bare posts of a same-sized body to the same server with each transport
+   (no SDK, prompts or ledger): the floor that transport allows on this machine.
 2. Kill and resume, with faults: the labeling runs in a subprocess, which is killed with
    SIGKILL once the ledger holds about half the answers; a second subprocess finishes the job.
    Prints what the server received: ``n`` answers + one retry per injected fault + the
@@ -26,6 +27,7 @@ import json
 import os
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,7 +74,8 @@ def inputs(n: int) -> list:
     return out
 
 
-def label(base_url: str, ledger: Path, n: int, concurrency: int, progress: bool) -> float:
+def label(base_url: str, ledger: Path, n: int, concurrency: int, progress: bool,
+          http_client: str = "auto") -> float:
     """Label the first ``n`` demo inputs; returns the wall time of ``complete`` in seconds."""
     from importlib.resources import files
 
@@ -85,7 +88,7 @@ def label(base_url: str, ledger: Path, n: int, concurrency: int, progress: bool)
     examples = inputs(n)
     config = OpenAITeacherConfig(model="fake", base_url=base_url, api_key_env=None,
                                  concurrency=concurrency, backoff_base_s=0.05,
-                                 progress_bar=progress)
+                                 progress_bar=progress, http_client=http_client)
     teacher = OpenAITeacher(task, config, demos=demos, seed=0, ledger_path=ledger)
     start = time.perf_counter()
     done = sum(1 for _ in teacher.complete(examples))
@@ -103,16 +106,20 @@ def ledger_count(path: Path) -> int:
         return 0
 
 
-def bare_client(base_url: str, n: int, concurrency: int) -> float:
-    """Wall time of ``n`` identical bare ``httpx2`` posts (no SDK, no prompts, no ledger): the
-    floor this machine and server allow."""
+def _body() -> bytes:
+    demo = "Input: a b c .\nOutput: ( ( a ) ( b ) ( c ) ( . ) )\n\n"
+    body = json.dumps({"model": "fake", "max_tokens": 512, "messages": [  # ~11 kB, as real ones
+        {"role": "user", "content": demo * 190 + "Input: x y z .\nOutput:"}]}).encode()
+    return body
+
+
+def bare_httpx(base_url: str, n: int, concurrency: int) -> float:
+    """Wall time of ``n`` identical bare ``httpx2`` posts (no SDK, no prompts, no ledger)."""
     import asyncio
 
     import httpx2
 
-    demo = "Input: a b c .\nOutput: ( ( a ) ( b ) ( c ) ( . ) )\n\n"
-    body = json.dumps({"model": "fake", "max_tokens": 512, "messages": [  # ~11 kB, as real ones
-        {"role": "user", "content": demo * 190 + "Input: x y z .\nOutput:"}]}).encode()
+    body = _body()
 
     async def run() -> None:
         limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -132,26 +139,66 @@ def bare_client(base_url: str, n: int, concurrency: int) -> float:
     return time.perf_counter() - start
 
 
+def bare_aiohttp(base_url: str, n: int, concurrency: int) -> float:
+    """Wall time of ``n`` identical bare ``aiohttp`` posts (no SDK, no prompts, no ledger)."""
+    import asyncio
+
+    import aiohttp
+
+    body = _body()
+
+    async def run() -> None:
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            gate = asyncio.Semaphore(concurrency)
+
+            async def one() -> None:
+                async with gate, session.post(base_url + "/chat/completions", data=body,
+                                              headers={"content-type": "application/json"}) as r:
+                    json.loads(await r.read())
+
+            await asyncio.gather(*(one() for _ in range(n)))
+
+    start = time.perf_counter()
+    asyncio.run(run())
+    return time.perf_counter() - start
+
+
 def throughput(args: argparse.Namespace, tmp: Path) -> None:
+    """Each HTTP transport in turn against the same server, ``--repeat`` times (median shown,
+    this machine is noisy): the mckd teacher (SDK, prompts, ledger) and a bare client posting a
+    same-sized body, which is the floor that transport allows here."""
     proc, url = start_server(args.latency, "", args.seed)
+    runs: dict[str, list[tuple[float, int, float, int, float]]] = {"aiohttp": [], "httpx": []}
     try:
-        floor = bare_client(url, args.n, args.concurrency)
-        sent0 = server_stats(url)["counts"].get("requests", 0)
-        ledger = tmp / "throughput.sqlite"
-        wall = label(url, ledger, args.n, args.concurrency, args.progress)
-        sent = server_stats(url)["counts"].get("requests", 0) - sent0
-        again = label(url, ledger, args.n, args.concurrency, args.progress)
-        resent = server_stats(url)["counts"].get("requests", 0) - sent0 - sent
+        for rep in range(args.repeat):
+            for transport, bare in (("aiohttp", bare_aiohttp), ("httpx", bare_httpx)):
+                floor = bare(url, args.n, args.concurrency)
+                sent0 = server_stats(url)["counts"].get("requests", 0)
+                ledger = tmp / f"throughput-{transport}-{rep}.sqlite"
+                wall = label(url, ledger, args.n, args.concurrency, args.progress, transport)
+                sent = server_stats(url)["counts"].get("requests", 0) - sent0
+                again = label(url, ledger, args.n, args.concurrency, args.progress, transport)
+                resent = server_stats(url)["counts"].get("requests", 0) - sent0 - sent
+                runs[transport].append((wall, sent, again, resent, floor))
     finally:
         proc.terminate()
         proc.wait()
     ideal = args.n * args.latency / args.concurrency
     print(f"1. throughput: {args.n} requests, latency {args.latency * 1000:.0f} ms, "
-          f"concurrency {args.concurrency}")
-    print(f"   wall {wall:.2f} s, ideal {ideal:.2f} s: {wall / ideal:.2f}x ideal "
-          f"({args.n / wall:.0f} requests/s); server received {sent}")
-    print(f"   rerun from the ledger: {again:.2f} s, {resent} requests")
-    print(f"   floor here (bare httpx2 posts, same server): {floor:.2f} s, {floor / ideal:.2f}x")
+          f"concurrency {args.concurrency}, ideal {ideal:.2f} s (target: within 1.2x); "
+          f"median of {args.repeat}")
+    print("   | http_client | mckd teacher | x ideal (each run) | requests/s | server received | "
+          "rerun from ledger | bare client (floor) |")
+    print("   |---|---|---|---|---|---|---|")
+    for transport, rows in runs.items():
+        wall = statistics.median(r[0] for r in rows)
+        floor = statistics.median(r[4] for r in rows)
+        each = ", ".join(f"{r[0] / ideal:.2f}" for r in rows)
+        print(f"   | {transport} | {wall:.2f} s | {wall / ideal:.2f}x ({each}) | "
+              f"{args.n / wall:.0f} | {max(r[1] for r in rows)} | "
+              f"{max(r[2] for r in rows):.2f} s, {sum(r[3] for r in rows)} requests | "
+              f"{floor:.2f} s, {floor / ideal:.2f}x |")
 
 
 def answered_ids(path: Path) -> set[str]:
@@ -202,6 +249,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--faults", default="500=0.02,429=0.01,malformed=0.01",
                         help="injected faults for part 2, NAME=RATE,...")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="throughput runs per transport (the median is reported)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--progress", action="store_true", help="show the progress bar")
     parser.add_argument("--child", nargs=2, metavar=("URL", "LEDGER"), help=argparse.SUPPRESS)

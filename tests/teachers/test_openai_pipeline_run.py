@@ -54,6 +54,10 @@ def test_run_with_openai_teacher_then_rerun_sends_nothing(tmp_path, monkeypatch,
         # a fresh run directory reuses the ledger: zero new requests
         assert main(["run", str(config), "mckd.stages=2", f"output_dir={tmp_path / 'again'}"]) == 0
         assert server.counts["requests"] == first
+        # how requests are sent is not an input of the teacher step: nothing reruns
+        assert main(["run", str(config), "mckd.stages=2", "teacher.openai.concurrency=1",
+                     "teacher.openai.http_client=httpx", "teacher.openai.timeout_s=9"]) == 0
+        assert server.counts["requests"] == first
     out = capsys.readouterr().out
     assert "| teacher |" in out
     for path in tmp_path.rglob("*"):

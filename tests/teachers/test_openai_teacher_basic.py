@@ -17,10 +17,11 @@ def server():
         yield srv
 
 
-def test_labels_every_input_with_the_papers_prompt(server, tmp_path):
+@pytest.mark.parametrize("http_client", ["aiohttp", "httpx"])
+def test_labels_every_input_with_the_papers_prompt(server, tmp_path, http_client):
     examples = inputs(10)
     seen = []
-    teacher = make_teacher(server, tmp_path)
+    teacher = make_teacher(server, tmp_path, http_client=http_client)
     got = {c.id: c for c in teacher.complete(examples, on_result=seen.append)}
     assert [c.id for c in seen] == list(got) and set(got) == {ex.id for ex in examples}
     for ex in examples:
@@ -156,3 +157,18 @@ def test_describe_names_the_setup_and_no_secret(server, tmp_path, monkeypatch):
     assert facts["backend"] == "openai" and facts["model"] == "fake-model"
     assert facts["api_key_env"] == "MCKD_TEST_KEY" and facts["demo_pool"] == 12
     assert "sk-describe-secret" not in repr(facts)
+
+
+def test_drop_and_timeout_are_retried_with_either_transport(tmp_path):
+    examples = inputs(2)
+    script = {examples[0].source: ["drop", "500"], examples[1].source: ["timeout"]}
+    for transport in ("aiohttp", "httpx"):
+        with FakeOpenAIServer(script=script, hang_s=2.0) as server:
+            (tmp_path / transport).mkdir()
+            teacher = make_teacher(server, tmp_path / transport, http_client=transport,
+                                   timeout_s=0.5, backoff_base_s=0.01)
+            got = label(teacher, examples)
+            assert {c.id: c.text for c in got.values()} == {
+                ex.id: flat_parse(ex.source) for ex in examples}
+            assert got[examples[0].id].meta["attempts"] == 3
+            assert got[examples[1].id].meta["attempts"] == 2

@@ -130,6 +130,16 @@ def test_run_pipeline_with_the_transformers_teacher(tiny_lm, tmp_path, capsys):
     assert len(labels) == 60 and all(r["status"] == "invalid" and r["reason"] for r in labels)
     assert all(len(r["meta"]["teacher"]["demo_ids"]) == 2 for r in labels)
     assert all(r["usage"]["completion_tokens"] > 0 for r in labels)
+    # batch size, device and progress bar are not inputs of the teacher step: it is kept
+    assert main(["run", str(config), "mckd.stages=1", "baselines.vanilla_kd=false",
+                 "teacher.transformers.batch_size=4", "teacher.transformers.device=cpu",
+                 "teacher.transformers.progress_bar=true"]) == 2
+    err = capsys.readouterr().err
+    assert "all 48 training labels are invalid" in err and "other inputs" not in err
+    # a decoding setting is: the step is named
+    assert main(["run", str(config), "mckd.stages=1", "baselines.vanilla_kd=false",
+                 "teacher.transformers.max_tokens=9"]) == 2
+    assert "step 'teacher' finished with other inputs" in capsys.readouterr().err
 
 
 def test_an_input_too_long_for_the_context_is_reported_not_generated(tiny_lm, tmp_path):

@@ -29,9 +29,11 @@ from mckd.pipeline.partitions import part_names, relabeled_part, training_parts
 #: of a run directory is allowed (they are left out of the input fingerprints)
 RUNTIME_ONLY = {
     "student": ("threads",),
-    "teacher.openai": ("api_key_env", "concurrency", "timeout_s", "max_attempts",
+    "teacher.openai": ("api_key_env", "concurrency", "timeout_s", "http_client", "max_attempts",
                        "backoff_base_s", "backoff_max_s", "max_retry_after_s", "progress_bar",
                        "ledger", "budget"),
+    # answers come from the ledger, whose key holds neither the batch nor the device
+    "teacher.transformers": ("device", "batch_size", "progress_bar", "ledger"),
 }
 
 

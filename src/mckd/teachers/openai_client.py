@@ -134,7 +134,7 @@ class OpenAICaller:
     """
 
     def __init__(self, *, base_url: str | None, api_key: str | None, timeout_s: float,
-                 endpoint: str, connections: int):
+                 endpoint: str, connections: int, http_client: str = "auto"):
         openai, http = import_openai()
         self._openai, self._response_type = openai, http.Response
         self._secret, self.endpoint = api_key, endpoint
@@ -145,7 +145,7 @@ class OpenAICaller:
         # local servers need no key, but the client insists on one
         self._client = openai.AsyncOpenAI(
             api_key=api_key or "EMPTY", base_url=base_url, timeout=timeout_s, max_retries=0,
-            http_client=openai.DefaultAsyncHttpxClient(limits=limits))
+            http_client=_http_client(openai, http_client)(limits=limits))
 
     async def call(self, body: dict[str, Any]) -> Answer:
         """Send ``body`` once; return its answer or raise :class:`CallError`."""
@@ -166,6 +166,30 @@ class OpenAICaller:
     async def aclose(self) -> None:
         """Close the HTTP connections."""
         await self._client.close()
+
+
+def aiohttp_available() -> bool:
+    """Whether the aiohttp transport of the openai SDK can be used here."""
+    import importlib.util
+
+    openai, _ = import_openai()
+    return (hasattr(openai, "DefaultAioHttpClient")
+            and importlib.util.find_spec("aiohttp") is not None)
+
+
+def _http_client(openai: Any, choice: str) -> Any:
+    """The SDK's HTTP client class for ``teacher.openai.http_client``.
+
+    Raises:
+        ConfigError: ``aiohttp`` was asked for and cannot be used.
+    """
+    if choice == "httpx" or (choice == "auto" and not aiohttp_available()):
+        return openai.DefaultAsyncHttpxClient
+    if not aiohttp_available():
+        raise ConfigError("teacher.openai.http_client is 'aiohttp' but the aiohttp package (or "
+                          "an openai release with DefaultAioHttpClient) is missing: pip install "
+                          "'mckd[llm]', or set http_client: httpx")
+    return openai.DefaultAioHttpClient
 
 
 def import_openai() -> tuple[Any, Any]:

@@ -75,7 +75,8 @@ class LabelingJob:
         """Label every example (or stop early, see the module docstring)."""
         self._caller = OpenAICaller(base_url=self.config.base_url, api_key=self._api_key,
                                     timeout_s=self.config.timeout_s, endpoint=self.config.endpoint,
-                                    connections=self.config.concurrency)
+                                    connections=self.config.concurrency,
+                                    http_client=self.config.http_client)
         todo = iter(examples)
         try:
             await asyncio.gather(*(self._worker(todo) for _ in range(self.config.concurrency)))
