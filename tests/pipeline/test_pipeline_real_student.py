@@ -65,3 +65,21 @@ def test_tensorboard_gets_epochs_steps_and_test_scores(real_run):
     assert [e.step for e in events.Scalars("final/loss")] == [1, 2]
     teacher_f1 = events.Scalars("test/teacher/f1")[0].value
     assert teacher_f1 == pytest.approx(real_run.metrics["methods"]["teacher"]["f1"], abs=1e-3)
+
+
+def test_kd_sd_filter_and_heldout_curves_with_a_real_student(tmp_path):
+    """The seq2seq student serves the two analyses that need more than generate()."""
+    config = tiny_config(tmp_path, *TINY_STUDENT, "mckd.stages=1", "baselines.kd_sd_filter=true",
+                         "analyses.heldout_curves=true", "analyses.heldout_examples=6")
+    result = run_pipeline(config)
+    assert result.metrics["methods"]["kd_sd_filter"]["validity_rate"] == 100.0
+    relabels = list(read_jsonl(result.run_dir / "kd_sd_filter" / "relabels.jsonl"))
+    assert len(relabels) == 48 and sum(r["kept"] for r in relabels) == 24
+    scores = [r["meta"]["mean_logprob"] for r in relabels]
+    assert all(s < 0 for s in scores) and len(set(scores)) > 1
+    kept = min(r["meta"]["mean_logprob"] for r in relabels if r["kept"])
+    assert kept >= max(r["meta"]["mean_logprob"] for r in relabels if not r["kept"])
+    steps = json.loads((result.run_dir / "manifest.json").read_text())["steps"]
+    history = steps["final"]["info"]["training"]["history"]
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert all(0 <= h["heldout"] <= 100 for h in history)

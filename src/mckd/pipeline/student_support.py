@@ -6,7 +6,9 @@ Two analyses ask more of a student backend than ``mckd.students.base`` requires:
   The backend class sets ``scored_generation = True`` and its loaded students have
   ``generate_scored(sources, *, constraint=None, progress_desc=None)`` returning, per source
   in input order, an object with ``text: str`` and ``mean_logprob: float`` (the mean over the
-  generated tokens, end-of-sequence included, of log p(token | prefix, source) as decoded).
+  tokens the student chose, end-of-sequence included, of log p(token | prefix, source) under
+  its unconstrained distribution; ``seq2seq`` leaves out the input words its interleaved
+  outputs copy, see ``mckd.students.scoring``).
 - ``analyses.heldout_curves`` records held-out quality per epoch. The backend's ``train``
   accepts ``heldout`` ((source, gold target) pairs) and ``heldout_fn`` (scored like
   ``fidelity_fn``); after every epoch it generates the held-out sources and stores

@@ -29,6 +29,7 @@ from mckd.core.hashing import stable_seed
 from mckd.core.jsonl import write_json
 from mckd.students.base import FidelityFn, Student, StudentBackend
 from mckd.students.interleave import WordInterleavedConstraint, aligned, deinterleave, interleave
+from mckd.students.scoring import ScoredOutput
 from mckd.tasks.base import DecodingConstraint
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,45 @@ class Seq2SeqStudent(Student):
         progress_desc: str | None = None,
     ) -> list[str]:
         """One output per source, in input order; constrained when possible (see module doc)."""
+        outputs = self._generate_raw(sources, constraint=constraint, progress_desc=progress_desc)
+        return [deinterleave(o) for o in outputs] if self.interleaved else outputs
+
+    @property
+    def interleaved(self) -> bool:
+        """Whether this student writes its targets word-interleaved."""
+        return bool(self.info.get("interleave_words"))
+
+    def generate_scored(
+        self,
+        sources: Sequence[str],
+        *,
+        constraint: DecodingConstraint | None = None,
+        progress_desc: str | None = None,
+    ) -> list[ScoredOutput]:
+        """Like ``generate``, each output with the mean log-probability of the tokens the
+        student chose (``mckd.students.scoring``: copied input words are left out)."""
+        from mckd.students.scoring import score_outputs
+
+        raw = self._generate_raw(sources, constraint=constraint, progress_desc=progress_desc)
+        encode = self.tokenizer
+        scores = score_outputs(
+            self.model,
+            [encode(self.prepare(s), truncation=True, max_length=1024)["input_ids"] for s in sources],
+            [encode(o, truncation=True, max_length=1024)["input_ids"] for o in raw],
+            pad_id=self.tokenizer.pad_token_id, interleaved=self.interleaved,
+            batch_size=self.config.gen_batch_size, precision=self.precision,
+        )
+        texts = [deinterleave(o) for o in raw] if self.interleaved else raw
+        return [ScoredOutput(t, m, n) for t, (m, n) in zip(texts, scores, strict=True)]
+
+    def _generate_raw(
+        self,
+        sources: Sequence[str],
+        *,
+        constraint: DecodingConstraint | None,
+        progress_desc: str | None,
+    ) -> list[str]:
+        """Outputs as the model writes them (word-interleaved when the student is)."""
         from mckd.students.generate import generate_texts
         from mckd.students.runtime import set_threads
 
@@ -83,10 +123,9 @@ class Seq2SeqStudent(Student):
                             "single tokens: decoding unconstrained; Task.check repairs or rejects")
                 self._warned = True
             constraint = None
-        interleaved = bool(self.info.get("interleave_words"))
-        if interleaved and constraint is not None:
+        if self.interleaved and constraint is not None:
             constraint = WordInterleavedConstraint(constraint, self.prepare)
-        outputs = generate_texts(
+        return generate_texts(
             self.model, self.tokenizer, list(sources),
             num_beams=self.config.num_beams,
             batch_size=self.config.gen_batch_size,
@@ -96,7 +135,6 @@ class Seq2SeqStudent(Student):
             precision=self.precision,
             progress_desc=progress_desc,
         )
-        return [deinterleave(o) for o in outputs] if interleaved else outputs
 
 
 def _check_pairs(pairs: Sequence[tuple[str, str]], what: str) -> None:
@@ -135,6 +173,7 @@ class Seq2SeqStudentBackend(StudentBackend):
     """
 
     name = "seq2seq"
+    scored_generation = True  # loaded students have generate_scored (mckd.students.scoring)
 
     def __init__(self, config: StudentConfig | None = None, task: Any = None):
         self.config = config or StudentConfig()
@@ -149,8 +188,14 @@ class Seq2SeqStudentBackend(StudentBackend):
         constraint: DecodingConstraint | None = None,
         fidelity_fn: FidelityFn | None = None,
         dev: Sequence[tuple[str, str]] | None = None,
+        heldout: Sequence[tuple[str, str]] | None = None,
+        heldout_fn: FidelityFn | None = None,
     ) -> dict[str, Any]:
         """Train a fresh student on ``pairs`` (targets in ``config.target_format``), save it.
+
+        ``heldout`` (source, gold target) pairs, when given with ``heldout_fn``, are generated
+        after every epoch and scored into ``history[i]["heldout"]``: a learning curve only,
+        never used to select or stop.
 
         Returns:
             The training summary (also saved in ``mckd_student.json``).
@@ -162,6 +207,8 @@ class Seq2SeqStudentBackend(StudentBackend):
         _check_pairs(pairs, "training")
         if dev:
             _check_pairs(dev, "dev")
+        if heldout:
+            _check_pairs(heldout, "held-out")
         started = time.perf_counter()
         set_threads(cfg.threads)
         device = pick_device()
@@ -187,8 +234,15 @@ class Seq2SeqStudentBackend(StudentBackend):
             eval_pairs = rng.sample(list(pairs), min(cfg.fidelity_sample, len(pairs)))
         score_fn = fidelity_fn or exact_match_percent
 
+        decode_with = constraint if cfg.constrained else None
+        heldout_scores: dict[int, float] = {}
+
         def evaluate(epoch: int) -> float:
-            outputs = student.generate([s for s, _ in eval_pairs], constraint=constraint if cfg.constrained else None)
+            if heldout and heldout_fn is not None:
+                sources = [s for s, _ in heldout]
+                outputs = student.generate(sources, constraint=decode_with)
+                heldout_scores[epoch] = float(heldout_fn(sources, [t for _, t in heldout], outputs))
+            outputs = student.generate([s for s, _ in eval_pairs], constraint=decode_with)
             return float(score_fn([s for s, _ in eval_pairs], [t for _, t in eval_pairs], outputs))
 
         summary = train_loop(
@@ -196,6 +250,9 @@ class Seq2SeqStudentBackend(StudentBackend):
             seed=seed, pad_id=tokenizer.pad_token_id, precision=precision, evaluate=evaluate,
             progress_desc=f"student {Path(out_dir).name}",
         )
+        for row in summary["history"]:
+            if row["epoch"] in heldout_scores:
+                row["heldout"] = round(heldout_scores[row["epoch"]], 3)
         summary.update({
             "selection": "dev" if use_dev else ("fidelity" if fidelity_fn else "exact_match"),
             "eval_examples": len(eval_pairs),
