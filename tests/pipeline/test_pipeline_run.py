@@ -137,7 +137,10 @@ def test_changed_config_names_the_step_and_force_from_reruns_from_it(tmp_path):
                                             r"\(changed: config.student\).*--force-from stage_1/A"):
         run_pipeline(tiny_config(tmp_path, "student.max_epochs=3"))
     # Changes no step's output depends on are fine: the run's name, the student's CPU threads.
-    assert run_pipeline(tiny_config(tmp_path, "name=renamed", "student.threads=1")).ran == []
+    assert run_pipeline(tiny_config(tmp_path, "name=renamed", "student.threads=1",
+                                    "student.compile=true")).ran == []
+    with pytest.raises(RunStateError, match=r"step 'stage_1/A' finished with other inputs"):
+        run_pipeline(tiny_config(tmp_path, "student.batch_tokens=500"))
     with pytest.raises(RunStateError, match="step 'teacher'.*changed: config.teacher"):
         run_pipeline(tiny_config(tmp_path, "teacher.simulated.target_f1=70"))
     with pytest.raises(ConfigError, match="no such step in this run; did you mean 'stage_1/A'"):
@@ -243,3 +246,10 @@ def test_a_second_process_cannot_share_the_run_directory(tmp_path):
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         with pytest.raises(RunStateError, match="in use by another mckd run"):
             run_pipeline(config)
+
+
+def test_a_run_under_a_multi_process_launcher_is_refused_before_any_work(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(ConfigError, match=r"multi-process launcher \(WORLD_SIZE=2\)"):
+        run_pipeline(tiny_config(tmp_path))
+    assert not (tmp_path / "run" / "manifest.json").exists()

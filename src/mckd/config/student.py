@@ -87,6 +87,11 @@ class StudentConfig(BaseModel):
         None, ge=1, description="examples per forward pass; gradients accumulate up to "
         "batch_size (None = batch_size)"
     )
+    batch_tokens: int | None = Field(
+        None, ge=1, description="token budget of an effective batch: examples of similar length "
+        "up to this many padded source+target tokens per optimizer step, instead of batch_size "
+        "examples (None = batch_size examples per step)"
+    )
     max_epochs: int = Field(12, ge=1, description="upper bound on training epochs")
     min_epochs: int = Field(3, ge=1, description="never stop before this many epochs")
     max_grad_norm: float = Field(1.0, gt=0.0, description="gradient clipping norm")
@@ -115,6 +120,10 @@ class StudentConfig(BaseModel):
     # -- runtime -----------------------------------------------------------------------------
     precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="'auto': bf16 autocast when the device supports it, else fp32"
+    )
+    compile: bool = Field(
+        False, description="torch.compile the training forward pass (dynamic shapes); on the "
+        "2-core CPU it was slower for the default model (compile time ~1 minute, no speed-up)"
     )
     threads: int | None = Field(
         None, ge=1, description="torch CPU threads (None = torch's default: all cores)"

@@ -77,6 +77,19 @@ class RunResult:
     skipped: list[str]
 
 
+def _refuse_launcher() -> None:
+    """``mckd run`` is one process: under ``torchrun`` / ``accelerate launch`` every process
+    would label, train and write the same run directory."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise ConfigError(
+            f"mckd run was started by a multi-process launcher (WORLD_SIZE="
+            f"{os.environ['WORLD_SIZE']}); the pipeline runs in one process: start it with "
+            "plain `mckd run` (it uses one GPU). Data-parallel training is available to "
+            "student training code (mckd.students.distributed), not to whole runs yet")
+
+
 def run_pipeline(config: RunConfig, *, force_from: str | None = None,
                  force: bool = False) -> RunResult:
     """Run (or resume) the MCKD pipeline described by ``config``.
@@ -95,6 +108,7 @@ def run_pipeline(config: RunConfig, *, force_from: str | None = None,
         raise ConfigError(f"seeds: {config.seeds} asks for one run per seed; run them with "
                           "mckd.pipeline.seeds.run_seeds (what `mckd run` does)")
     check_student_support(config)
+    _refuse_launcher()
     run_dir = config.run_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(run_dir), log_to_file(run_dir / LOG_FILE):

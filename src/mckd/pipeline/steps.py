@@ -28,7 +28,7 @@ from mckd.pipeline.partitions import part_names, relabeled_part, training_parts
 #: settings that change how a step runs, not what it produces: changing them between reruns
 #: of a run directory is allowed (they are left out of the input fingerprints)
 RUNTIME_ONLY = {
-    "student": ("threads",),
+    "student": ("threads", "compile"),
     "teacher.openai": ("api_key_env", "concurrency", "timeout_s", "http_client", "max_attempts",
                        "backoff_base_s", "backoff_max_s", "max_retry_after_s", "progress_bar",
                        "ledger", "budget"),
@@ -37,8 +37,17 @@ RUNTIME_ONLY = {
 }
 
 
+#: settings added after run directories already existed, left out of the fingerprints while
+#: they hold these values (which reproduce what earlier versions did), so those runs resume
+ADDED_LATER = {
+    "student": {"batch_tokens": None},
+}
+
+
 def _without(section: dict[str, Any], where: str) -> dict[str, Any]:
-    return {k: v for k, v in section.items() if k not in RUNTIME_ONLY.get(where, ())}
+    later = ADDED_LATER.get(where, {})
+    return {k: v for k, v in section.items() if k not in RUNTIME_ONLY.get(where, ())
+            and not (k in later and v == later[k])}
 
 
 def teacher_inputs(config: RunConfig) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Length-bucketed batches of token-id pairs, with padding kept small.
 
 An epoch shuffles the examples, cuts them into chunks of ``chunk_batches`` batches, sorts each
-chunk by length and slices it into batches, then shuffles the batch order. Batches hold
-examples of similar length (little padding) while the epoch stays random.
+chunk by length and slices it into batches (``batch_size`` examples, or as many as fit a token
+budget), then shuffles the batch order. Batches hold examples of similar length (little
+padding) while the epoch stays random.
 """
 
 from __future__ import annotations
@@ -35,6 +36,42 @@ def bucketed_batches(
     for start in range(0, len(order), chunk):
         part = sorted(order[start : start + chunk], key=lambda i: lengths[i])
         batches.extend(part[k : k + batch_size] for k in range(0, len(part), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def token_budget_batches(
+    lengths: Sequence[int], max_tokens: int, rng: random.Random, *, chunk_batches: int = 50
+) -> list[list[int]]:
+    """Split example indices into batches of similar length holding at most ``max_tokens``.
+
+    Like ``bucketed_batches``, but a batch is cut when its padded size (examples x longest
+    length) would exceed ``max_tokens``: batches of short examples hold more of them, so every
+    step costs about the same. An example longer than the budget forms a batch of its own.
+
+    Args:
+        lengths: one length per example (source + target tokens).
+        max_tokens: padded tokens per batch.
+        rng: the epoch's random generator (seeded by the caller).
+        chunk_batches: batches (of the mean length) per sorting chunk.
+
+    Returns:
+        Lists of example indices; every index appears exactly once.
+    """
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    mean = sum(lengths) / max(1, len(lengths))
+    chunk = max(1, int(max_tokens // max(mean, 1.0))) * chunk_batches
+    batches: list[list[int]] = []
+    for start in range(0, len(order), chunk):
+        batch: list[int] = []
+        for i in sorted(order[start : start + chunk], key=lambda i: lengths[i]):
+            if batch and lengths[i] * (len(batch) + 1) > max_tokens:  # sorted: i is the longest
+                batches.append(batch)
+                batch = []
+            batch.append(i)
+        if batch:
+            batches.append(batch)
     rng.shuffle(batches)
     return batches
 

@@ -28,7 +28,8 @@ from mckd.core.errors import DataError, MckdError
 from mckd.core.hashing import stable_seed
 from mckd.core.jsonl import write_json
 from mckd.students.base import FidelityFn, Student, StudentBackend
-from mckd.students.interleave import WordInterleavedConstraint, aligned, deinterleave, interleave
+from mckd.students.encoding import encode_pairs
+from mckd.students.interleave import WordInterleavedConstraint, aligned, deinterleave
 from mckd.students.scoring import ScoredOutput
 from mckd.tasks.base import DecodingConstraint
 
@@ -200,7 +201,13 @@ class Seq2SeqStudentBackend(StudentBackend):
         Returns:
             The training summary (also saved in ``mckd_student.json``).
         """
-        from mckd.students.runtime import pick_device, resolve_precision, seed_everything, set_threads
+        from mckd.students.distributed import barrier, is_main_process
+        from mckd.students.runtime import (
+            pick_device,
+            resolve_precision,
+            seed_everything,
+            set_threads,
+        )
         from mckd.students.train import train_loop
 
         cfg = self.config
@@ -217,14 +224,10 @@ class Seq2SeqStudentBackend(StudentBackend):
         model, tokenizer, info = self._build(pairs, constraint)
         model.to(device)
         student = Seq2SeqStudent(model, tokenizer, cfg, info)
-        prepared = [student.prepare(s) for s, _ in pairs]
-        if info.get("interleave_words"):
-            target_texts = [interleave(p.split(), t) for p, (_, t) in zip(prepared, pairs, strict=True)]
-        else:
-            target_texts = [t for _, t in pairs]
-        sources = [tokenizer(p, truncation=True, max_length=1024)["input_ids"] for p in prepared]
-        targets = [tokenizer(t, truncation=True, max_length=1024)["input_ids"] for t in target_texts]
-        info["length_ratio"] = round(max(len(t) / len(s) for s, t in zip(sources, targets, strict=True)) * 1.2, 3)
+        encoded = encode_pairs(tokenizer, pairs, student.prepare,
+                               interleave_words=bool(info.get("interleave_words")))
+        sources, targets = encoded.sources, encoded.targets
+        info["length_ratio"] = encoded.length_ratio
 
         use_dev = bool(dev) and cfg.select_on_dev
         if use_dev:
@@ -264,7 +267,9 @@ class Seq2SeqStudentBackend(StudentBackend):
             "vocab_size": len(tokenizer),
             "wall_seconds": round(time.perf_counter() - started, 2),
         })
-        self._save(model, tokenizer, info, summary, Path(out_dir))
+        if is_main_process():  # data-parallel processes end with the same weights (distributed.py)
+            self._save(model, tokenizer, info, summary, Path(out_dir))
+        barrier()
         return summary
 
     def _build(self, pairs: Sequence[tuple[str, str]], constraint: DecodingConstraint | None) -> tuple[Any, Any, dict[str, Any]]:

@@ -5,10 +5,15 @@ examples, split into micro-batches whose summed token losses are divided by the 
 batch's target-token count, so accumulation does not change the loss scale. After every epoch
 ``evaluate(epoch)`` returns a score (fidelity or dev) and ``CheckpointRule`` decides whether to
 stop; the best epoch's weights are kept in memory and restored at the end.
+
+With ``cfg.batch_tokens`` a step is instead a token budget of similar-length examples. Under a
+launcher (``accelerate launch``, ``torchrun``) the same loop trains data-parallel: see
+``mckd.students.distributed``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import random
@@ -17,7 +22,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mckd.config.student import StudentConfig
-from mckd.students.batching import IGNORE_INDEX, bucketed_batches, collate, split_micro
+from mckd.students.batching import (
+    IGNORE_INDEX,
+    bucketed_batches,
+    collate,
+    split_micro,
+    token_budget_batches,
+)
 from mckd.students.runtime import autocast, peak_rss_mb
 from mckd.students.selection import CheckpointRule
 
@@ -48,6 +59,70 @@ def _schedule(optimizer: Any, warmup: int, total: int, kind: str) -> Any:
         return max(0.0, (total - step) / max(1, total - warmup))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _epoch_plan(lengths: Sequence[int], cfg: StudentConfig, seed: int) -> list[list[list[int]]]:
+    """Every epoch's batches (example indices), drawn in order from one seeded generator."""
+    rng = random.Random(seed)
+    if cfg.batch_tokens:
+        return [token_budget_batches(lengths, cfg.batch_tokens, rng) for _ in range(cfg.max_epochs)]
+    return [bucketed_batches(lengths, cfg.batch_size, rng) for _ in range(cfg.max_epochs)]
+
+
+def _micro_batches(batch: list[int], cfg: StudentConfig, replicas: Any) -> list[tuple[list[int], float]]:
+    """(indices, loss weight) per forward pass of one step on this process."""
+    if replicas is None:
+        return [(micro, 1.0) for micro in split_micro(batch, cfg.micro_batch_size)]
+    return replicas.micro_batches(batch, cfg.micro_batch_size)
+
+
+def _accumulate(
+    net: Any,
+    model: Any,
+    micros: list[tuple[list[int], float]],
+    data: tuple[Sequence[Sequence[int]], Sequence[Sequence[int]], int],
+    n_target: int,
+    precision: str,
+    sync: Callable[[bool], Any],
+) -> tuple[float, int]:
+    """Forward/backward over one step's micro-batches, accumulating gradients.
+
+    Args:
+        net: what the forward pass calls (``model``, its DDP wrapper and/or compiled form).
+        model: the plain model (device, decoder inputs).
+        micros: (example indices, loss weight) per forward pass.
+        data: (sources, targets, pad id).
+        n_target: target tokens of the whole effective batch (the loss divisor).
+        precision: ``"bf16"`` or ``"fp32"``.
+        sync: ``sync(last)`` -> context of one pass (gradient averaging on the last only).
+
+    Returns:
+        Summed token loss and real (source + target) tokens of the weighted micro-batches.
+    """
+    import torch
+
+    sources, targets, pad_id = data
+    device = next(model.parameters()).device
+    loss_sum, tokens = 0.0, 0
+    for n, (micro, weight) in enumerate(micros):
+        inputs = {k: v.to(device) for k, v in collate(sources, targets, micro, pad_id).items()}
+        labels = inputs.pop("labels")  # (b, T)
+        with sync(n == len(micros) - 1):
+            with autocast(precision, device.type):
+                decoder = _decoder_inputs(model, labels)
+                logits = net(**inputs, **decoder, use_cache=False).logits  # (b, T, V)
+            loss = torch.nn.functional.cross_entropy(
+                logits.float().reshape(-1, logits.size(-1)),  # (b*T, V)
+                labels.reshape(-1),  # (b*T,)
+                ignore_index=IGNORE_INDEX,
+                reduction="sum",
+            )
+            # weight: 1 in one process; the world size (DDP averages) or 0 (padding) otherwise
+            (loss / n_target if weight == 1.0 else loss * weight / n_target).backward()
+        if weight:
+            loss_sum += loss.item()
+            tokens += int(inputs["attention_mask"].sum()) + int((labels != IGNORE_INDEX).sum())
+    return loss_sum, tokens
 
 
 def _decoder_inputs(model: Any, labels: Any) -> dict[str, Any]:
@@ -89,51 +164,55 @@ def train_loop(
     import torch
     from tqdm.auto import tqdm
 
-    device = next(model.parameters()).device
-    rng = random.Random(seed)
+    from mckd.students.distributed import Replicas, world_size
+
+    replicas = Replicas() if world_size() > 1 else None
+    net = replicas.prepare(model) if replicas else model  # what forward passes go through
+    synced = net
+    if cfg.compile:
+        net = torch.compile(net, dynamic=True)
     lengths = [len(s) + len(t) for s, t in zip(sources, targets, strict=True)]
-    steps_per_epoch = -(-len(sources) // cfg.batch_size)
-    total_steps = steps_per_epoch * cfg.max_epochs
+    plan = _epoch_plan(lengths, cfg, seed)
+    total_steps = sum(len(batches) for batches in plan)
     optimizer = _optimizer(model, cfg)
     scheduler = _schedule(optimizer, int(cfg.warmup_ratio * total_steps), total_steps, cfg.lr_schedule)
     rule = CheckpointRule(cfg.fidelity_delta, cfg.fidelity_patience, cfg.min_epochs, cfg.max_epochs)
     history: list[dict[str, Any]] = []
     best_state: dict[str, Any] | None = None
-    tokens_seen, train_seconds = 0, 0.0
+    tokens_seen, train_seconds = 0.0, 0.0
+    main = replicas is None or replicas.is_main
 
     for epoch in range(1, cfg.max_epochs + 1):
-        model.train()
+        net.train()
         started = time.perf_counter()
-        loss_sum, loss_tokens = 0.0, 0
-        batches = bucketed_batches(lengths, cfg.batch_size, rng)
-        bar = tqdm(batches, desc=f"{progress_desc} epoch {epoch}", leave=False, disable=None)
+        loss_sum, loss_tokens, epoch_tokens = 0.0, 0, 0
+        bar = tqdm(plan[epoch - 1], desc=f"{progress_desc} epoch {epoch}", leave=False,
+                   disable=None if main else True)
         for batch in bar:
             n_target = sum(len(targets[i]) for i in batch)  # tokens the step's loss averages over
-            for micro in split_micro(batch, cfg.micro_batch_size):
-                inputs = {k: v.to(device) for k, v in collate(sources, targets, micro, pad_id).items()}
-                labels = inputs.pop("labels")  # (b, T)
-                with autocast(precision, device.type):
-                    logits = model(**inputs, **_decoder_inputs(model, labels)).logits  # (b, T, V)
-                loss = torch.nn.functional.cross_entropy(
-                    logits.float().reshape(-1, logits.size(-1)),  # (b*T, V)
-                    labels.reshape(-1),  # (b*T,)
-                    ignore_index=IGNORE_INDEX,
-                    reduction="sum",
-                )
-                (loss / n_target).backward()
-                loss_sum += loss.item()
-                tokens_seen += int(inputs["attention_mask"].sum()) + int((labels != IGNORE_INDEX).sum())
+            micros = _micro_batches(batch, cfg, replicas)
+            step_loss, step_tokens = _accumulate(
+                net, model, micros, (sources, targets, pad_id), n_target, precision,
+                lambda last: replicas.sync(synced, last) if replicas else contextlib.nullcontext(),
+            )
+            loss_sum += step_loss
+            epoch_tokens += step_tokens
             loss_tokens += n_target
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             bar.set_postfix(loss=f"{loss_sum / loss_tokens:.3f}")
+        if replicas:
+            loss_sum, epoch_tokens = replicas.total(loss_sum), replicas.total(epoch_tokens)
+        tokens_seen += epoch_tokens
         seconds = time.perf_counter() - started
         train_seconds += seconds
 
         eval_started = time.perf_counter()
-        score = evaluate(epoch)
+        score = evaluate(epoch) if main else None
+        if replicas:  # every process must take the checkpoint rule's decision
+            score = replicas.from_main(score)
         eval_seconds = time.perf_counter() - eval_started
         stop = rule.update(score)
         if rule.best_epoch == epoch:
@@ -153,7 +232,7 @@ def train_loop(
 
     if best_state is not None and rule.best_epoch != len(history):
         model.load_state_dict(best_state)
-    return {
+    summary = {
         "epochs_run": len(history),
         "kept_epoch": rule.best_epoch,
         "kept_reason": rule.keep_reason(),
@@ -162,5 +241,8 @@ def train_loop(
         "train_seconds": round(train_seconds, 2),
         "tokens_per_second": round(tokens_seen / max(train_seconds, 1e-9), 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
-        "steps_per_epoch": steps_per_epoch,
+        "steps_per_epoch": len(plan[0]),
     }
+    if replicas:
+        summary["processes"] = replicas.size
+    return summary
