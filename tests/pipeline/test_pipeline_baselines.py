@@ -137,3 +137,27 @@ def test_a_backend_without_the_capabilities_is_refused_before_any_work(tmp_path,
         run_pipeline(config)
     assert "baselines.kd_sd_filter" in str(info.value) and "analyses.heldout_curves" in str(info.value)
     assert not config.run_dir().exists()
+
+
+def test_label_quality_against_gold_is_recorded_per_stage_and_reported(everything):
+    """The unlabeled fixture inputs carry gold: each stage's labels are scored against it."""
+    from mckd.pipeline.context import checked_of
+    from mckd.reports.report import write_report
+    from mckd.tasks.constituency.task import ConstituencyTask
+
+    task = ConstituencyTask()
+    gold = {ex.id: ex for ex in task.load(str(pipeline_fakes.TINY / "unlabeled.jsonl"))}
+    steps = manifest(everything.run_dir)
+    for step, path in (("stage_1/A", "stage_1/A/relabels.jsonl"),
+                       ("kd_sd_filter", "kd_sd_filter/relabels.jsonl")):
+        labels = rows(everything.run_dir / path)
+        expected = 100 * sum(task.example_score(gold[r["id"]], checked_of(r))
+                             for r in labels) / len(labels)
+        assert steps[step]["counts"]["gold_score"] == pytest.approx(expected, abs=0.01)
+    teacher = [r for r in rows(everything.run_dir / "teacher/labels.jsonl")
+               if r["split"] == "unlabeled"]
+    expected = 100 * sum(task.example_score(gold[r["id"]], checked_of(r))
+                         for r in teacher) / len(teacher)
+    assert steps["teacher"]["counts"]["unlabeled"]["gold_score"] == pytest.approx(expected, abs=0.01)
+    report = write_report([everything.run_dir]).read_text()
+    assert "score against gold %" in report

@@ -78,3 +78,19 @@ def status_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     for row in rows:
         counts[row["status"]] += 1
     return counts
+
+
+def gold_score(ctx: RunContext, labels: list[tuple[str, Checked]]) -> float | None:
+    """Mean ``Task.example_score`` (%) of (unlabeled input id, label) pairs against their gold.
+
+    Only offline benchmarks have gold for their unlabeled inputs (CRAFT here); it is a
+    diagnostic of label quality per stage, never used by the method. None when any of the
+    inputs has no gold.
+    """
+    by_id = {ex.id: ex for ex in ctx.data.unlabeled}
+    examples = [by_id.get(i) for i, _ in labels]
+    if not labels or any(ex is None or ex.gold is None for ex in examples):
+        return None
+    total = sum(ctx.task.example_score(ex, checked)
+                for ex, (_, checked) in zip(examples, labels, strict=True))
+    return round(100 * total / len(labels), 2)

@@ -22,7 +22,14 @@ from tqdm.auto import tqdm
 from mckd.core.errors import RecoverableError
 from mckd.core.jsonl import write_jsonl
 from mckd.core.records import Checked, Completion, Example, Pseudolabel, Status
-from mckd.pipeline.context import TEACHER_LABELS, RunContext, StepOutput, status_counts
+from mckd.pipeline.context import (
+    TEACHER_LABELS,
+    RunContext,
+    StepOutput,
+    checked_of,
+    gold_score,
+    status_counts,
+)
 from mckd.pipeline.steps import Step
 from mckd.teachers import TEACHERS
 from mckd.teachers.base import Teacher
@@ -140,6 +147,9 @@ def run_teacher_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
             for ex, split in inputs]
     write_jsonl(ctx.path(TEACHER_LABELS), rows)
     counts = _counts(rows)
+    quality = gold_score(ctx, [(r["id"], checked_of(r)) for r in rows if r["split"] == "unlabeled"])
+    if quality is not None:  # offline benchmarks only: how good the labels students learn are
+        counts["unlabeled"]["gold_score"] = quality
     log.info("teacher labels: %s", counts)
     info = {"teacher": teacher.describe(), "demonstrations": _demo_info(ctx)}
     return StepOutput([TEACHER_LABELS], counts=counts, info=info, cleanup=[partial])

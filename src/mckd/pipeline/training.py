@@ -23,6 +23,7 @@ from mckd.pipeline.context import (
     RELABELS,
     TEACHER_LABELS,
     RunContext,
+    gold_score,
     StepOutput,
     read_labels,
     status_counts,
@@ -155,10 +156,11 @@ def check_relabels(ctx: RunContext, origin: str, ids: Sequence[str], texts: Sequ
         previous labels and with the teacher's, as percentages of the task's agreement score).
     """
     teacher = read_labels(ctx.path(TEACHER_LABELS))
-    rows, changed, agreement, with_teacher = [], 0, [], []
+    rows, changed, agreement, with_teacher, scored = [], 0, [], [], []
     for id_, text, meta in zip(ids, texts, metas, strict=True):
         source, before = previous[id_]["source"], previous[id_]["target"]
         checked = ctx.task.check(source, text, ctx.target_format)
+        scored.append((id_, checked))
         changed += checked.target != before
         if before is not None:
             agreement.append(ctx.task.agreement(source, before, checked))
@@ -170,6 +172,9 @@ def check_relabels(ctx: RunContext, origin: str, ids: Sequence[str], texts: Sequ
     counts = {"relabeled": len(rows), **status_counts(rows), "changed": changed,
               "agreement_with_previous": percent_mean(agreement),
               "agreement_with_teacher": percent_mean(with_teacher)}
+    quality = gold_score(ctx, scored)
+    if quality is not None:
+        counts["gold_score"] = quality
     return rows, counts
 
 

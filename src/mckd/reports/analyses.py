@@ -117,7 +117,7 @@ class StageRow:
 
 
 STAGE_COLUMNS = ("labels", "changed", "changed_pct", "agreement_with_previous",
-                 "agreement_with_teacher", "valid_pct", "invalid")
+                 "agreement_with_teacher", "gold_score", "valid_pct", "invalid")
 
 
 def stage_rows(experiments: Sequence[Experiment]) -> list[StageRow]:
@@ -162,7 +162,7 @@ def _summarise(parts: list[dict[str, Any]]) -> dict[str, float | None]:
         "changed": sum(changed) if changed else None,
         "changed_pct": 100.0 * sum(changed) / n if changed and n else None,
     }
-    for key in ("agreement_with_previous", "agreement_with_teacher"):
+    for key in ("agreement_with_previous", "agreement_with_teacher", "gold_score"):
         weighted = [(p[key], p.get("relabeled", 0)) for p in parts if p.get(key) is not None]
         total = sum(w for _, w in weighted)
         out[key] = sum(v * w for v, w in weighted) / total if total else None

@@ -54,8 +54,10 @@ CURVES_TEXT = (
 STAGES_TEXT = (
     "Per collaborative stage, summed over its students (mean over seeds): labels written, how "
     "many differ from the labels they replace, agreement (the task's per-example score between "
-    "the two labels, %) with the previous labels and with the teacher's, and the share that is "
-    "well formed.")
+    "the two labels, %) with the previous labels and with the teacher's, the share that is "
+    "well formed, and, where the unlabeled inputs have gold annotations (offline benchmarks), "
+    "the labels' own score against gold: whether a stage's relabels are better or worse than "
+    "the labels they replace.")
 
 
 def write_report(run_dirs: Sequence[str | Path], out_dir: str | Path | None = None, *,

@@ -103,18 +103,22 @@ def curves_table(curves: Sequence[Curve], *, multi: bool) -> str:
 STAGE_TITLES = {
     "labels": "labels", "changed": "changed", "changed_pct": "changed %",
     "agreement_with_previous": "agreement with previous labels %",
-    "agreement_with_teacher": "agreement with teacher %", "valid_pct": "valid %",
+    "agreement_with_teacher": "agreement with teacher %",
+    "gold_score": "score against gold %", "valid_pct": "valid %",
     "invalid": "invalid",
 }
 
 
 def stages_table(rows: Sequence[StageRow], *, multi: bool) -> str:
     """Label statistics of the teacher, every stage and the KD + SD relabels."""
+    # the gold column only where some labels could be scored (offline benchmarks)
+    columns = [c for c in STAGE_COLUMNS
+               if c != "gold_score" or any(r.values.get(c) is not None for r in rows)]
     head = (["run"] if multi else []) + ["labels of", "seeds"] + [STAGE_TITLES[c]
-                                                                  for c in STAGE_COLUMNS]
+                                                                  for c in columns]
     body = []
     for r in rows:
         cells = [_num(r.values.get(c), 0 if c in ("labels", "changed", "invalid") else 1)
-                 for c in STAGE_COLUMNS]
+                 for c in columns]
         body.append(([r.experiment] if multi else []) + [r.stage, str(r.seeds)] + cells)
     return _table(head, body)
