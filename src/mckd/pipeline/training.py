@@ -23,8 +23,8 @@ from mckd.pipeline.context import (
     RELABELS,
     TEACHER_LABELS,
     RunContext,
-    gold_score,
     StepOutput,
+    gold_score,
     read_labels,
     status_counts,
 )
