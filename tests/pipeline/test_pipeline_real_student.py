@@ -83,3 +83,23 @@ def test_kd_sd_filter_and_heldout_curves_with_a_real_student(tmp_path):
     history = steps["final"]["info"]["training"]["history"]
     assert [h["epoch"] for h in history] == [1, 2]
     assert all(0 <= h["heldout"] <= 100 for h in history)
+
+
+def test_parallel_student_steps_give_the_same_run(real_run, tmp_path):
+    """student.parallel_steps=2: stage students (and vanilla KD) train in two processes at once;
+    every student, relabel and score equals the one-at-a-time run's."""
+    config = tiny_config(tmp_path, *TINY_STUDENT, "mckd.stages=2", "student.parallel_steps=2")
+    result = run_pipeline(config)
+    assert result.ran == real_run.ran
+    for method in ("teacher", "mckd", "vanilla_kd"):
+        assert result.metrics["methods"][method]["f1"] == real_run.metrics["methods"][method]["f1"]
+    for path in ("stage_1/A/relabels.jsonl", "stage_1/B/relabels.jsonl",
+                 "final/predictions.jsonl", "vanilla_kd/predictions.jsonl"):
+        assert (list(read_jsonl(result.run_dir / path))
+                == list(read_jsonl(real_run.run_dir / path))), path
+    steps = json.loads((result.run_dir / "manifest.json").read_text())["steps"]
+    assert all(s["status"] == "done" for s in steps.values())
+    # stage_1/A and B ran at the same time: each started before the other finished
+    a, b = steps["stage_1/A"], steps["stage_1/B"]
+    assert a["started"] < b["finished"] and b["started"] < a["finished"]
+    assert run_pipeline(config).ran == []  # and it resumes like any run

@@ -125,6 +125,12 @@ class StudentConfig(BaseModel):
         False, description="torch.compile the training forward pass (dynamic shapes); on the "
         "2-core CPU it was slower for the default model (compile time ~1 minute, no speed-up)"
     )
+    parallel_steps: int = Field(
+        1, ge=1, le=64, description="student trainings run at the same time where the plan "
+        "allows (the two students of a stage; vanilla KD and SFT alongside the stages), each "
+        "in its own process: on one GPU each (CUDA_VISIBLE_DEVICES), or on the CPU with the "
+        "cores shared out; results are unchanged (mckd.pipeline.parallel)"
+    )
     threads: int | None = Field(
         None, ge=1, description="torch CPU threads (None = torch's default: all cores)"
     )

@@ -34,6 +34,7 @@ from mckd.pipeline.data import load_run_data
 from mckd.pipeline.evaluate import run_evaluate_step
 from mckd.pipeline.labeling import partial_path, run_teacher_step
 from mckd.pipeline.manifest import Manifest
+from mckd.pipeline.parallel import STUDENT_KINDS, run_steps_in_parallel
 from mckd.pipeline.partitions import run_partitions_step
 from mckd.pipeline.resume import apply_force, clear_outputs, steps_to_run
 from mckd.pipeline.runlog import LOG_FILE, log_to_file, peak_gpu_mb, peak_rss_mb
@@ -127,8 +128,7 @@ def run_pipeline(config: RunConfig, *, force_from: str | None = None,
             log.info("already finished, skipped: %s", ", ".join(skipped))
         tracker = open_tracker(config.tracking, config.name, run_dir, config.model_dump(mode="json"))
         try:
-            for step in todo:
-                _run_step(ctx, step, keep_partial=step.name not in forced, tracker=tracker)
+            _run_all(ctx, todo, forced, tracker)
         finally:
             if tracker is not None:
                 tracker.close()
@@ -139,6 +139,19 @@ def run_pipeline(config: RunConfig, *, force_from: str | None = None,
 
 def _run_step(ctx: RunContext, step: Step, *, keep_partial: bool,
               tracker: RunTracker | None = None) -> None:
+    fp = _begin_step(ctx, step, keep_partial=keep_partial)
+    started = time.perf_counter()
+    try:
+        out = RUNNERS[step.kind](ctx, step, fp)
+    except BaseException as exc:  # record why it stopped, then let it propagate
+        _fail_step(ctx, step, exc)
+        raise
+    _finish_step(ctx, step, out, time.perf_counter() - started, peak_rss_mb(), peak_gpu_mb(),
+                 tracker)
+
+
+def _begin_step(ctx: RunContext, step: Step, *, keep_partial: bool) -> str:
+    """Clear the step's old outputs, record it as started; returns its input fingerprint."""
     parts = input_parts(step, ctx.manifest)
     if parts is None:  # cannot happen: the plan lists every step after its dependencies
         raise RuntimeError(f"step {step.name} reached before its dependencies finished")
@@ -147,20 +160,41 @@ def _run_step(ctx: RunContext, step: Step, *, keep_partial: bool,
     clear_outputs(ctx.run_dir, step, keep=keep)
     ctx.manifest.start(step.name, fp, inputs=parts, seed=step.seed, deps=list(step.deps))
     log.info("step %s: started (seed %d)", step.name, step.seed)
-    started = time.perf_counter()
-    try:
-        out = RUNNERS[step.kind](ctx, step, fp)
-    except BaseException as exc:  # record why it stopped, then let it propagate
-        ctx.manifest.fail(step.name, f"{type(exc).__name__}: {exc}")
-        raise
-    seconds = time.perf_counter() - started
+    return fp
+
+
+def _fail_step(ctx: RunContext, step: Step, exc: BaseException) -> None:
+    ctx.manifest.fail(step.name, f"{type(exc).__name__}: {exc}")
+
+
+def _finish_step(ctx: RunContext, step: Step, out: StepOutput, seconds: float, rss_mb: float,
+                 gpu_mb: float | None, tracker: RunTracker | None) -> None:
     ctx.manifest.finish(step.name, artifacts=out.artifacts, seconds=seconds, counts=out.counts,
-                        info=out.info, peak_rss_mb=peak_rss_mb(), peak_gpu_mb=peak_gpu_mb())
+                        info=out.info, peak_rss_mb=rss_mb, peak_gpu_mb=gpu_mb)
     for path in out.cleanup:
         path.unlink(missing_ok=True)
     log.info("step %s: done in %.1f s %s", step.name, seconds, out.counts)
     if tracker is not None:
         tracker.log_step(step.name, out.counts, out.info or {}, seconds, ctx.run_dir)
+
+
+def _run_all(ctx: RunContext, todo: list[Step], forced: set[str] | list[str],
+             tracker: RunTracker | None) -> None:
+    """Every step of ``todo`` in order, or independent student steps at the same time
+    (``student.parallel_steps``, see ``mckd.pipeline.parallel``)."""
+    workers = ctx.config.student.parallel_steps
+    if workers <= 1 or sum(s.kind in STUDENT_KINDS for s in todo) < 2:
+        for step in todo:
+            _run_step(ctx, step, keep_partial=step.name not in forced, tracker=tracker)
+        return
+    run_steps_in_parallel(
+        todo, workers, ctx.run_dir,
+        begin=lambda s: _begin_step(ctx, s, keep_partial=s.name not in forced),
+        finish=lambda s, got: _finish_step(ctx, s, *got, tracker),
+        fail=lambda s, exc: _fail_step(ctx, s, exc),
+        run_inline=lambda s: _run_step(ctx, s, keep_partial=s.name not in forced,
+                                       tracker=tracker),
+        threads=ctx.config.student.threads)
 
 
 def _save_config(run_dir: Path, config: RunConfig) -> None:

@@ -28,7 +28,7 @@ from mckd.pipeline.partitions import part_names, relabeled_part, training_parts
 #: settings that change how a step runs, not what it produces: changing them between reruns
 #: of a run directory is allowed (they are left out of the input fingerprints)
 RUNTIME_ONLY = {
-    "student": ("threads", "compile"),
+    "student": ("threads", "compile", "parallel_steps"),
     "teacher.openai": ("api_key_env", "concurrency", "timeout_s", "http_client", "max_attempts",
                        "backoff_base_s", "backoff_max_s", "max_retry_after_s", "progress_bar",
                        "ledger", "budget"),
