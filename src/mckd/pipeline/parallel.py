@@ -60,13 +60,16 @@ def _die_with_parent() -> None:
             pass
 
 
-def _child(run_dir: str, step_name: str, fp: str, slot: int, gpus: int, threads: int) -> Any:
+def _child(run_dir: str, step_name: str, fp: str, slot: int, gpus: int, threads: int,
+           log_level: int) -> Any:
     """Run one student step in this (fresh) process.
 
     Returns:
         (its ``StepOutput``, seconds, this process's peak RSS MiB, peak GPU MiB).
     """
     _die_with_parent()
+    logging.basicConfig(level=log_level, format=f"%(asctime)s %(levelname)s [{step_name}] "
+                        "%(name)s: %(message)s", datefmt="%H:%M:%S")
     if gpus:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(slot % gpus)
     from mckd.config.loading import load_config
@@ -74,6 +77,7 @@ def _child(run_dir: str, step_name: str, fp: str, slot: int, gpus: int, threads:
     from mckd.pipeline.data import load_run_data
     from mckd.pipeline.manifest import Manifest
     from mckd.pipeline.run import RUNNERS
+    from mckd.pipeline.runlog import LOG_FILE, log_to_file, peak_gpu_mb, peak_rss_mb
     from mckd.pipeline.steps import build_plan
     from mckd.tasks import get_task
 
@@ -88,10 +92,9 @@ def _child(run_dir: str, step_name: str, fp: str, slot: int, gpus: int, threads:
                      manifest=Manifest(Path(run_dir), config.name))
     import time
 
-    from mckd.pipeline.runlog import peak_gpu_mb, peak_rss_mb
-
     started = time.perf_counter()
-    out = RUNNERS[step.kind](ctx, step, fp)
+    with log_to_file(Path(run_dir) / LOG_FILE):  # appends, like the parent's lines
+        out = RUNNERS[step.kind](ctx, step, fp)
     return out, time.perf_counter() - started, peak_rss_mb(), peak_gpu_mb()
 
 
@@ -162,7 +165,8 @@ def run_steps_in_parallel(
                 slot = free_slots.pop(0)
                 fp = begin(step)
                 share = child_threads(min(workers, students + len(running)), threads)
-                future = pool.submit(_child, str(run_dir), step.name, fp, slot, gpus, share)
+                future = pool.submit(_child, str(run_dir), step.name, fp, slot, gpus, share,
+                                     logging.getLogger("mckd").getEffectiveLevel())
                 running[future] = (step, slot)
                 progressed = True
             if progressed:
