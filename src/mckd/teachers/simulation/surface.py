@@ -11,7 +11,7 @@ surface stream in a fixed order, so an example's damage never depends on other e
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from mckd.config.teacher import SimulatedTeacherConfig
@@ -129,6 +129,21 @@ def unbalance(tokens: list[str], kind: str, rng: random.Random, *, close: str,
     else:
         del out[rng.choice(openers[1:] or openers)]
     return out
+
+
+def lay_out(tokens: list[str], rng: random.Random, messy: bool, layouts: Sequence[str],
+            own: dict[str, Callable[[list[str]], str]] | None = None) -> tuple[str, str | None]:
+    """Join tokens with single spaces, or (``messy``) in one of ``layouts``, an LLM's looser
+    ways of writing the answer: :func:`plain_layout`'s, or the task's ``own`` (style -> text).
+
+    Returns:
+        The text and the layout used (None for the plain one).
+    """
+    if not messy:
+        return " ".join(tokens), None
+    style = rng.choice(layouts)
+    write = (own or {}).get(style)
+    return (write(tokens) if write else plain_layout(tokens, style)), style
 
 
 def plain_layout(tokens: list[str], style: str) -> str:

@@ -14,7 +14,7 @@ from mckd.teachers.simulation.surface import (
     BRACKET_ERRORS,
     PLAIN_LAYOUTS,
     changed_word,
-    plain_layout,
+    lay_out,
     unbalance,
 )
 
@@ -44,18 +44,13 @@ def malform(tokens: list[str], rng: random.Random) -> tuple[list[str], str]:
 
 
 def join(tokens: list[str], rng: random.Random, messy: bool) -> tuple[str, str | None]:
-    """Join tokens with single spaces, or (``messy``) in one of an LLM's looser layouts.
+    """Single spaces, or (``messy``) one of :data:`LAYOUTS` (see ``lay_out``)."""
+    return lay_out(tokens, rng, messy, LAYOUTS, {"compact": _compact})
 
-    Returns:
-        The text and the layout used (None for the plain one).
-    """
-    if not messy:
-        return " ".join(tokens), None
-    style = rng.choice(LAYOUTS)
-    if style != "compact":
-        return plain_layout(tokens, style), style
+
+def _compact(tokens: list[str]) -> str:
     text = ""  # ((The) (dog))
     for tok in tokens:
         glue = tok == ")" or text.endswith("(") or not text
         text += tok if glue else " " + tok
-    return text, style
+    return text

@@ -16,7 +16,7 @@ from mckd.teachers.simulation.surface import (
     PLAIN_LAYOUTS,
     changed_word,
     hallucinated_word,
-    plain_layout,
+    lay_out,
 )
 
 Pair = tuple[str, str]
@@ -99,14 +99,9 @@ def tokens_of(pairs: list[Pair]) -> list[str]:
 
 
 def join(tokens: list[str], rng: random.Random, messy: bool) -> tuple[str, str | None]:
-    """Join tokens with single spaces, or (``messy``) in one of an LLM's looser layouts.
+    """Single spaces, or (``messy``) one of :data:`LAYOUTS` (see ``lay_out``)."""
+    return lay_out(tokens, rng, messy, LAYOUTS, {"pairs_per_line": _pairs_per_line})
 
-    Returns:
-        The text and the layout used (None for the plain one).
-    """
-    if not messy:
-        return " ".join(tokens), None
-    style = rng.choice(LAYOUTS)
-    if style != "pairs_per_line":
-        return plain_layout(tokens, style), style
-    return "\n".join(" ".join(tokens[i:i + 2]) for i in range(0, len(tokens), 2)), style
+
+def _pairs_per_line(tokens: list[str]) -> str:
+    return "\n".join(" ".join(tokens[i:i + 2]) for i in range(0, len(tokens), 2))

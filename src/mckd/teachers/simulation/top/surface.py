@@ -15,7 +15,7 @@ from mckd.teachers.simulation.surface import (
     PLAIN_LAYOUTS,
     changed_word,
     hallucinated_word,
-    plain_layout,
+    lay_out,
     unbalance,
 )
 
@@ -56,20 +56,17 @@ def malform(tokens: list[str], rng: random.Random) -> tuple[list[str], str]:
 
 
 def join(tokens: list[str], rng: random.Random, messy: bool) -> tuple[str, str | None]:
-    """Join tokens with single spaces, or (``messy``) in one of an LLM's looser layouts.
+    """Single spaces, or (``messy``) one of :data:`LAYOUTS` (see ``lay_out``)."""
+    return lay_out(tokens, rng, messy, LAYOUTS,
+                   {"compact": _compact, "spaced_labels": _spaced_labels})
 
-    Returns:
-        The text and the layout used (None for the plain one).
-    """
-    if not messy:
-        return " ".join(tokens), None
-    style = rng.choice(LAYOUTS)
-    if style == "compact":  # [IN:A x [SL:B y]]
-        text = ""
-        for tok in tokens:
-            text += tok if tok == "]" or not text else " " + tok
-    elif style == "spaced_labels":  # [ IN:A x [ SL:B y ] ]
-        text = " ".join("[ " + t[1:] if t.startswith("[") else t for t in tokens)
-    else:
-        text = plain_layout(tokens, style)
-    return text, style
+
+def _compact(tokens: list[str]) -> str:
+    text = ""  # [IN:A x [SL:B y]]
+    for tok in tokens:
+        text += tok if tok == "]" or not text else " " + tok
+    return text
+
+
+def _spaced_labels(tokens: list[str]) -> str:  # [ IN:A x [ SL:B y ] ]
+    return " ".join("[ " + t[1:] if t.startswith("[") else t for t in tokens)
