@@ -81,12 +81,12 @@ class RunResult:
 def _refuse_launcher() -> None:
     """``mckd run`` is one process: under ``torchrun`` / ``accelerate launch`` every process
     would label, train and write the same run directory."""
-    import os
+    from mckd.students.distributed import world_size
 
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if world_size() > 1:
         raise ConfigError(
             f"mckd run was started by a multi-process launcher (WORLD_SIZE="
-            f"{os.environ['WORLD_SIZE']}); the pipeline runs in one process: start it with "
+            f"{world_size()}); the pipeline runs in one process: start it with "
             "plain `mckd run` (it uses one GPU). Data-parallel training is available to "
             "student training code (mckd.students.distributed), not to whole runs yet")
 
