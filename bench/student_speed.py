@@ -102,7 +102,7 @@ def dev_loss(model, enc, pad_id: int) -> float:
     import torch
 
     from mckd.students.batching import IGNORE_INDEX, collate
-    from mckd.students.train import _decoder_inputs
+    from mckd.students.train import decoder_inputs
 
     model.eval()
     device, total, count = next(model.parameters()).device, 0.0, 0
@@ -111,7 +111,7 @@ def dev_loss(model, enc, pad_id: int) -> float:
             batch = collate(enc.sources, enc.targets, range(k, min(k + 32, len(enc.sources))), pad_id)
             batch = {n: v.to(device) for n, v in batch.items()}
             labels = batch.pop("labels")  # (b, T)
-            logits = model(**batch, **_decoder_inputs(model, labels)).logits.float()  # (b, T, V)
+            logits = model(**batch, **decoder_inputs(model, labels)).logits.float()  # (b, T, V)
             total += torch.nn.functional.cross_entropy(
                 logits.reshape(-1, logits.size(-1)), labels.reshape(-1),
                 ignore_index=IGNORE_INDEX, reduction="sum").item()

@@ -71,7 +71,7 @@ def score_outputs(
     import torch
 
     from mckd.students.runtime import autocast
-    from mckd.students.train import _decoder_inputs
+    from mckd.students.train import decoder_inputs
 
     model.eval()
     device = next(model.parameters()).device
@@ -82,7 +82,7 @@ def score_outputs(
         inputs = {n: v.to(device) for n, v in collate(sources, targets, batch, pad_id).items()}
         labels = inputs.pop("labels")  # (b, T)
         with torch.no_grad(), autocast(precision, device.type):
-            logits = model(**inputs, **_decoder_inputs(model, labels)).logits  # (b, T, V)
+            logits = model(**inputs, **decoder_inputs(model, labels)).logits  # (b, T, V)
         logprobs = torch.log_softmax(logits.float(), dim=-1)  # (b, T, V)
         picked = logprobs.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)  # (b, T)
         picked = picked.masked_fill(labels == IGNORE_INDEX, 0.0).tolist()

@@ -109,7 +109,7 @@ def _accumulate(
         labels = inputs.pop("labels")  # (b, T)
         with sync(n == len(micros) - 1):
             with autocast(precision, device.type):
-                decoder = _decoder_inputs(model, labels)
+                decoder = decoder_inputs(model, labels)
                 logits = net(**inputs, **decoder, use_cache=False).logits  # (b, T, V)
             loss = torch.nn.functional.cross_entropy(
                 logits.float().reshape(-1, logits.size(-1)),  # (b*T, V)
@@ -125,7 +125,7 @@ def _accumulate(
     return loss_sum, tokens
 
 
-def _decoder_inputs(model: Any, labels: Any) -> dict[str, Any]:
+def decoder_inputs(model: Any, labels: Any) -> dict[str, Any]:
     """Teacher-forcing inputs: shifted labels, built the way the model family expects."""
     if hasattr(model, "prepare_decoder_input_ids_from_labels"):
         return {"decoder_input_ids": model.prepare_decoder_input_ids_from_labels(labels=labels)}
