@@ -172,3 +172,15 @@ def test_drop_and_timeout_are_retried_with_either_transport(tmp_path):
                 ex.id: flat_parse(ex.source) for ex in examples}
             assert got[examples[0].id].meta["attempts"] == 3
             assert got[examples[1].id].meta["attempts"] == 2
+
+
+def test_an_aiohttp_transport_that_is_not_installed_is_refused_before_any_request(
+        server, tmp_path, monkeypatch):
+    import mckd.teachers.openai_client as client
+
+    monkeypatch.setattr(client, "aiohttp_available", lambda: False)
+    with pytest.raises(ConfigError, match=r"http_client is 'aiohttp'.*set http_client: httpx"):
+        make_teacher(server, tmp_path, http_client="aiohttp")
+    assert server.received == []
+    teacher = make_teacher(server, tmp_path, http_client="auto")  # auto falls back to httpx
+    assert label(teacher, inputs(2))

@@ -35,7 +35,7 @@ from mckd.prompting.packing import TokenCounter
 from mckd.tasks.base import Task
 from mckd.teachers.base import Teacher
 from mckd.teachers.ledger import DEFAULT_LEDGER, Ledger
-from mckd.teachers.openai_client import import_openai
+from mckd.teachers.openai_client import http_client_class, import_openai
 from mckd.teachers.openai_job import LabelingJob
 from mckd.teachers.openai_request import RequestBuilder, prompt_format
 from mckd.teachers.prompt_builder import demo_pool, make_demo_selector
@@ -102,6 +102,7 @@ class OpenAITeacher(Teacher):
                                       count_tokens)
         self.ledger_path = Path(ledger_path or config.ledger.path or DEFAULT_LEDGER)
         import_openai()  # fail now, not mid-run, if the package is missing (and load it once)
+        http_client_class(config.http_client)  # likewise for a transport that is not installed
         self.usage = UsageMeter(config.budget)
 
     def describe(self) -> dict[str, object]:

@@ -145,7 +145,7 @@ class OpenAICaller:
         # local servers need no key, but the client insists on one
         self._client = openai.AsyncOpenAI(
             api_key=api_key or "EMPTY", base_url=base_url, timeout=timeout_s, max_retries=0,
-            http_client=_http_client(openai, http_client)(limits=limits))
+            http_client=http_client_class(http_client)(limits=limits))
 
     async def call(self, body: dict[str, Any]) -> Answer:
         """Send ``body`` once; return its answer or raise :class:`CallError`."""
@@ -177,12 +177,13 @@ def aiohttp_available() -> bool:
             and importlib.util.find_spec("aiohttp") is not None)
 
 
-def _http_client(openai: Any, choice: str) -> Any:
+def http_client_class(choice: str) -> Any:
     """The SDK's HTTP client class for ``teacher.openai.http_client``.
 
     Raises:
         ConfigError: ``aiohttp`` was asked for and cannot be used.
     """
+    openai, _ = import_openai()
     if choice == "httpx" or (choice == "auto" and not aiohttp_available()):
         return openai.DefaultAsyncHttpxClient
     if not aiohttp_available():
