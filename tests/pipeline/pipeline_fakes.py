@@ -92,6 +92,9 @@ class FakeStudentBackend(StudentBackend):
     def train(self, pairs, out_dir: Path, *, seed: int, constraint=None, fidelity_fn=None,
               dev=None, heldout=None, heldout_fn=None) -> dict[str, Any]:
         TRAIN_CALLS.append(str(out_dir))
+        failing = os.environ.get("MCKD_FAKE_STUDENT_FAIL")  # e.g. "stage_1/B"
+        if failing and str(out_dir).endswith(failing):
+            raise RuntimeError(f"injected failure of {failing}")
         delay = float(os.environ.get("MCKD_FAKE_STUDENT_SLEEP", "0"))
         if delay:
             time.sleep(delay)

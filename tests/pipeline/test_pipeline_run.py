@@ -253,3 +253,22 @@ def test_a_run_under_a_multi_process_launcher_is_refused_before_any_work(tmp_pat
     with pytest.raises(ConfigError, match=r"multi-process launcher \(WORLD_SIZE=2\)"):
         run_pipeline(tiny_config(tmp_path))
     assert not (tmp_path / "run" / "manifest.json").exists()
+
+
+def test_a_failing_student_in_parallel_keeps_what_finished_and_the_rerun_continues(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("MCKD_FAKE_STUDENT_FAIL", "stage_1/B")
+    monkeypatch.setenv("MCKD_FAKE_STUDENT_SLEEP", "1")  # stage_1/A still runs when B fails
+    config = tiny_config(tmp_path, "student.parallel_steps=2")
+    with pytest.raises(RuntimeError, match="injected failure of stage_1/B"):
+        run_pipeline(config)
+    steps = json.loads((tmp_path / "run" / "manifest.json").read_text())["steps"]
+    assert steps["stage_1/B"]["status"] == "failed"
+    assert "injected failure" in steps["stage_1/B"]["error"]
+    assert steps["stage_1/A"]["status"] == "done"  # finished alongside: recorded, kept
+    monkeypatch.delenv("MCKD_FAKE_STUDENT_FAIL")
+    monkeypatch.setenv("MCKD_FAKE_STUDENT_SLEEP", "0")
+    again = run_pipeline(config)
+    assert "stage_1/A" not in again.ran and again.ran[0] == "stage_1/B"
+    assert again.metrics["methods"]["mckd"]["f1"] == run_pipeline(
+        tiny_config(tmp_path, run="plain")).metrics["methods"]["mckd"]["f1"]

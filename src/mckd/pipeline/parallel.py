@@ -183,10 +183,20 @@ def run_steps_in_parallel(
                     out = future.result()
                 except BaseException as exc:
                     fail(step, exc)
-                    for other, _ in running.values():
-                        fail(other, RuntimeError(f"stopped: step {step.name} failed"))
-                    for pending in running:
-                        pending.cancel()
+                    _settle(running, finish, fail)  # keep what the others finish
                     raise
                 finish(step, out)
                 done.add(step.name)
+
+
+def _settle(running: dict[Future, tuple[Step, int]], finish: Callable[[Step, Any], None],
+            fail: Callable[[Step, BaseException], None]) -> None:
+    """After a failure, wait for the steps still running and record each one's outcome, so
+    a rerun does not train again what finished."""
+    for future, (step, _) in running.items():
+        try:
+            out = future.result()
+        except Exception as exc:  # recorded as that step's failure; the first error is raised
+            fail(step, exc)
+        else:
+            finish(step, out)
