@@ -196,7 +196,7 @@ def _settle(running: dict[Future, tuple[Step, int]], finish: Callable[[Step, Any
     for future, (step, _) in running.items():
         try:
             out = future.result()
-        except Exception as exc:  # recorded as that step's failure; the first error is raised
+        except Exception as exc:  # noqa: BLE001 - recorded as its failure; the first error is raised
             fail(step, exc)
         else:
             finish(step, out)
