@@ -16,6 +16,7 @@ Both sides are scored with the same code: held-out token loss on the dev split a
 and the paper F1 of unconstrained greedy outputs on the test split.
 
     python bench/student_speed.py --threads 1                    # CPU-sized, ~2-4 minutes
+    python bench/student_speed.py --threads 2 --repeat 3         # 3 seeds, sides alternating
     python bench/student_speed.py --threads 1 --epochs 12        # quality: F1 of trained students
     python bench/student_speed.py --set batch_tokens=1900        # ours with a token budget
     python bench/student_speed.py --preset t5-base --epochs 1    # on a GPU
@@ -30,6 +31,7 @@ import argparse
 import hashlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -234,14 +236,36 @@ def _parse_set(item: str) -> tuple[str, object]:
         return key, raw
 
 
-def table(results: dict[str, dict]) -> str:
-    base, ours = results["baseline"], results["ours"]
+SPEED = {"train_tok_s", "gen_tok_s", "train_peak_mb", "gen_peak_mb"}  # median over repeats
+QUALITY = {"train_loss", "dev_loss", "f1", "valid"}  # mean +- sd over the repeats' seeds
+
+
+def _cell(values: list, key: str, fmt: str) -> str:
+    if len(values) == 1 or not isinstance(values[0], float):
+        return fmt.format(values[0]) if len(set(map(str, values))) == 1 else " / ".join(map(str, values))
+    if key in SPEED:
+        return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+    return f"{fmt.format(statistics.mean(values))} +- {fmt.format(statistics.stdev(values))}"
+
+
+def _centre(values: list, key: str) -> float:
+    return statistics.median(values) if key in SPEED else statistics.mean(values)
+
+
+def table(runs: dict[str, list[dict]]) -> str:
+    """Both sides' numbers; over several repeats, speed as median (range), quality as mean +- sd."""
     lines = ["| | baseline | ours | ours / baseline |", "|---|---:|---:|---:|"]
     for label, key, fmt in ROWS:
+        base, ours = ([r[key] for r in runs[side]] for side in ("baseline", "ours"))
         ratio = ""
-        if isinstance(base[key], float) and base[key]:
-            ratio = f"{ours[key] / base[key]:.2f}x"
-        lines.append(f"| {label} | {fmt.format(base[key])} | {fmt.format(ours[key])} | {ratio} |")
+        if isinstance(base[0], float) and _centre(base, key):
+            ratio = f"{_centre(ours, key) / _centre(base, key):.2f}x"
+        lines.append(f"| {label} | {_cell(base, key, fmt)} | {_cell(ours, key, fmt)} | {ratio} |")
+    if len(runs["ours"]) > 1:
+        ratios = [o["train_tok_s"] / b["train_tok_s"] for b, o in zip(runs["baseline"], runs["ours"], strict=True)]
+        lines.append(f"\nper repeat, train tokens/s ours / baseline: {', '.join(f'{r:.2f}x' for r in ratios)}")
+        gap = [o["dev_loss"] - b["dev_loss"] for b, o in zip(runs["baseline"], runs["ours"], strict=True)]
+        lines.append(f"per seed, dev loss ours - baseline: {', '.join(f'{g:+.4f}' for g in gap)}")
     return "\n".join(lines)
 
 
@@ -257,6 +281,8 @@ def main() -> int:
                    help="the baseline's per_device_eval_batch_size (TrainingArguments' default 8)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads for both sides")
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--repeat", type=int, default=1,
+                   help="runs per side, seeds --seed, --seed+1, ...; sides alternate")
     p.add_argument("--side", choices=["both", "ours", "baseline"], default="both")
     p.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help="also write both sides' numbers as JSON here")
@@ -266,19 +292,25 @@ def main() -> int:
         return 0
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads),
            "TOKENIZERS_PARALLELISM": "false"}
-    results = {}
-    for side in ["baseline", "ours"] if args.side == "both" else [args.side]:
-        with tempfile.NamedTemporaryFile(suffix=".json") as fh:
-            subprocess.run([sys.executable, __file__, *sys.argv[1:], "--side", side, "--result", fh.name],
-                           env=env, check=True)
-            results[side] = json.loads(Path(fh.name).read_text())
-        r = results[side]
-        print(f"{side}: {r['parameters'] / 1e6:.2f}M parameters on {r['device']} ({r['precision']}), "
-              f"{r['steps']} steps, train {r['train_s']:.1f}s, generation {r['gen_s']:.1f}s", flush=True)
-    if len(results) == 2:
-        print(table(results))
+    sides = ["baseline", "ours"] if args.side == "both" else [args.side]
+    runs: dict[str, list[dict]] = {side: [] for side in sides}
+    for rep in range(args.repeat):  # sides alternate, so a noisy minute hits both
+        for side in sides:
+            with tempfile.NamedTemporaryFile(suffix=".json") as fh:
+                subprocess.run([sys.executable, __file__, *sys.argv[1:], "--seed", str(args.seed + rep),
+                                "--side", side, "--result", fh.name], env=env, check=True)
+                r = json.loads(Path(fh.name).read_text())
+            runs[side].append(r)
+            print(f"{side} (seed {args.seed + rep}): {r['parameters'] / 1e6:.2f}M parameters on {r['device']} "
+                  f"({r['precision']}), {r['steps']} steps, train {r['train_s']:.1f}s "
+                  f"({r['train_tok_s']:.0f} tok/s), generation {r['gen_s']:.1f}s", flush=True)
+    if len(runs) == 2:
+        if args.repeat > 1:
+            print(f"\n{args.repeat} repeats, seeds {args.seed}-{args.seed + args.repeat - 1}: speed is the "
+                  "median (range), losses and F1 the mean +- sd over the seeds")
+        print(table(runs))
     if args.out:
-        args.out.write_text(json.dumps(results, indent=1))
+        args.out.write_text(json.dumps(runs, indent=1))
     return 0
 
 

@@ -248,13 +248,6 @@ def test_a_second_process_cannot_share_the_run_directory(tmp_path):
             run_pipeline(config)
 
 
-def test_a_run_under_a_multi_process_launcher_is_refused_before_any_work(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORLD_SIZE", "2")
-    with pytest.raises(ConfigError, match=r"multi-process launcher \(WORLD_SIZE=2\)"):
-        run_pipeline(tiny_config(tmp_path))
-    assert not (tmp_path / "run" / "manifest.json").exists()
-
-
 def test_a_failing_student_in_parallel_keeps_what_finished_and_the_rerun_continues(
         tmp_path, monkeypatch):
     monkeypatch.setenv("MCKD_FAKE_STUDENT_FAIL", "stage_1/B")

@@ -55,12 +55,15 @@ def _seed_list(text: str) -> list[int]:
 def run(args: argparse.Namespace) -> int:
     from mckd.config.loading import load_config
     from mckd.pipeline.run import run_pipeline
+    from mckd.students.distributed import is_main_process
 
     config = load_config(args.config, args.overrides)
     seeds = args.seeds or config.seeds
     if seeds:
         return _run_seeds(config, seeds, args)
     result = run_pipeline(config, force_from=args.force_from, force=args.force)
+    if not is_main_process():  # under a launcher process 0 prints and writes the report
+        return 0
     if result.skipped and not result.ran:
         print(f"nothing to do: every step of {result.run_dir} already finished")
     print(comparison_table(result.run_dir))
@@ -73,7 +76,11 @@ def _run_seeds(config: RunConfig, seeds: list[int], args: argparse.Namespace) ->
     """One run per seed, then the aggregated table and report in the config's run directory."""
     from mckd.pipeline.seeds import run_seeds
 
+    from mckd.students.distributed import is_main_process
+
     results = run_seeds(config, seeds, force_from=args.force_from, force=args.force)
+    if not is_main_process():
+        return 0
     for result in results:
         if result.skipped and not result.ran:
             print(f"nothing to do: every step of {result.run_dir} already finished")

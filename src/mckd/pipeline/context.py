@@ -29,6 +29,8 @@ class RunContext:
     task: Task
     data: RunData
     manifest: Manifest
+    #: under a multi-process launcher, process 0's ``mckd.pipeline.launched.Leader``
+    leader: Any = None
 
     @property
     def target_format(self) -> str:

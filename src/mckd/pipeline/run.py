@@ -33,6 +33,7 @@ from mckd.pipeline.context import METRICS, RunContext, StepOutput
 from mckd.pipeline.data import load_run_data
 from mckd.pipeline.evaluate import run_evaluate_step
 from mckd.pipeline.labeling import partial_path, run_teacher_step
+from mckd.pipeline.launched import Leader, follow, share_session
 from mckd.pipeline.manifest import Manifest
 from mckd.pipeline.parallel import STUDENT_KINDS, run_steps_in_parallel
 from mckd.pipeline.partitions import run_partitions_step
@@ -43,6 +44,7 @@ from mckd.pipeline.steps import Step, build_plan, input_parts
 from mckd.pipeline.student_support import check_student_support
 from mckd.pipeline.tracking import RunTracker, open_tracker
 from mckd.pipeline.training import run_final_step, run_sft_step, run_stage_step
+from mckd.students.distributed import is_main_process, world_size
 from mckd.tasks import get_task
 
 log = logging.getLogger(__name__)
@@ -78,22 +80,13 @@ class RunResult:
     skipped: list[str]
 
 
-def _refuse_launcher() -> None:
-    """``mckd run`` is one process: under ``torchrun`` / ``accelerate launch`` every process
-    would label, train and write the same run directory."""
-    from mckd.students.distributed import world_size
-
-    if world_size() > 1:
-        raise ConfigError(
-            f"mckd run was started by a multi-process launcher (WORLD_SIZE="
-            f"{world_size()}); the pipeline runs in one process: start it with "
-            "plain `mckd run` (it uses one GPU). Data-parallel training is available to "
-            "student training code (mckd.students.distributed), not to whole runs yet")
-
-
 def run_pipeline(config: RunConfig, *, force_from: str | None = None,
                  force: bool = False) -> RunResult:
     """Run (or resume) the MCKD pipeline described by ``config``.
+
+    Under a multi-process launcher (``accelerate launch``, ``torchrun``) process 0 runs it and
+    the others train every student with it, data-parallel (``mckd.pipeline.launched``); their
+    ``RunResult`` lists no steps.
 
     Args:
         config: a validated run config.
@@ -109,8 +102,34 @@ def run_pipeline(config: RunConfig, *, force_from: str | None = None,
         raise ConfigError(f"seeds: {config.seeds} asks for one run per seed; run them with "
                           "mckd.pipeline.seeds.run_seeds (what `mckd run` does)")
     check_student_support(config)
-    _refuse_launcher()
     run_dir = config.run_dir()
+    leader = None
+    if world_size() > 1:  # accelerate launch / torchrun: see mckd.pipeline.launched
+        session = share_session(run_dir)
+        if not is_main_process():
+            joined = follow(config, session)
+            log.info("process %s: joined %d student trainings", os.environ.get("RANK"), joined)
+            return RunResult(run_dir, _read_metrics(run_dir), [], [])
+        leader = Leader(session)
+    try:
+        result = _run_here(config, run_dir, force_from, force, leader)
+    except BaseException as exc:
+        if leader is not None:
+            leader.end(f"{type(exc).__name__}: {exc}")
+        raise
+    if leader is not None:
+        leader.end()
+    return result
+
+
+def _read_metrics(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / METRICS
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _run_here(config: RunConfig, run_dir: Path, force_from: str | None, force: bool,
+              leader: Leader | None) -> RunResult:
+    """``run_pipeline`` in this process (the leader's part under a launcher)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(run_dir), log_to_file(run_dir / LOG_FILE):
         log.info("mckd %s: run %r in %s", __version__, config.name, run_dir)
@@ -122,7 +141,7 @@ def run_pipeline(config: RunConfig, *, force_from: str | None = None,
         todo = steps_to_run(plan, manifest, run_dir)
         _save_config(run_dir, config)
         ctx = RunContext(config=config, run_dir=run_dir, task=task, data=data,
-                         manifest=manifest)
+                         manifest=manifest, leader=leader)
         skipped = [s.name for s in plan if s not in todo]
         if skipped:
             log.info("already finished, skipped: %s", ", ".join(skipped))
@@ -183,6 +202,10 @@ def _run_all(ctx: RunContext, todo: list[Step], forced: set[str] | list[str],
     """Every step of ``todo`` in order, or independent student steps at the same time
     (``student.parallel_steps``, see ``mckd.pipeline.parallel``)."""
     workers = ctx.config.student.parallel_steps
+    if workers > 1 and ctx.leader is not None:
+        log.info("student.parallel_steps=%d ignored under a launcher: every process trains "
+                 "each student together, one student at a time", workers)
+        workers = 1
     if workers <= 1 or sum(s.kind in STUDENT_KINDS for s in todo) < 2:
         for step in todo:
             _run_step(ctx, step, keep_partial=step.name not in forced, tracker=tracker)

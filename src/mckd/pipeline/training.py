@@ -118,6 +118,8 @@ def train_on_pairs(ctx: RunContext, step: Step, pairs: list[tuple[str, str]],
     if ctx.data.dev:
         dev = [(ex.source, ctx.task.gold_target(ex, fmt)) for ex in ctx.data.dev]
     backend = STUDENTS.get(ctx.config.student.backend)(ctx.config.student, task=ctx.task)
+    if ctx.leader is not None:  # under a launcher the other processes join this training
+        ctx.leader.post_training(step.name, ctx.path(step.name), pairs, step.seed)
     summary = backend.train(pairs, ctx.path(step.name), seed=step.seed,
                             constraint=ctx.constraint(),
                             fidelity_fn=make_fidelity_fn(ctx.task, fmt), dev=dev,

@@ -18,8 +18,8 @@ data-parallel unchanged under a launcher (``tests/students/ddp_worker.py`` is on
     accelerate launch --multi_gpu --num_processes 2 train_my_student.py
     torchrun --nproc_per_node 2 train_my_student.py       # also on CPU (gloo)
 
-``mckd run`` itself is not yet launcher-aware (every process would label and write the same
-run directory) and refuses to start under one.
+``mckd run`` under a launcher trains every student this way while process 0 alone labels,
+relabels, evaluates and writes the run directory: see ``mckd.pipeline.launched``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,16 @@ def _state() -> Any:
 
     # without cpu=True Accelerate treats a CPU-only torchrun group as one process
     return PartialState(cpu=not torch.cuda.is_available())
+
+
+def broadcast_from_main(value: Any) -> Any:
+    """The main process's ``value`` (picklable) on every process; ``value`` itself in one."""
+    if world_size() == 1:
+        return value
+    from accelerate.utils import broadcast_object_list
+
+    _state()  # initialises the process group
+    return broadcast_object_list([value], from_process=0)[0]
 
 
 def barrier() -> None:

@@ -29,6 +29,7 @@ from mckd.students.batching import (
     split_micro,
     token_budget_batches,
 )
+from mckd.students.dropout import cpu_dropout
 from mckd.students.runtime import autocast, peak_rss_mb
 from mckd.students.selection import CheckpointRule
 
@@ -44,7 +45,10 @@ def _optimizer(model: Any, cfg: StudentConfig) -> Any:
         {"params": decay, "weight_decay": cfg.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.98), eps=1e-8)
+    # the fused kernel updates every tensor in one call (CPU and CUDA, float parameters): on the
+    # 2-core CPU it cut a 1.6M-parameter student's step by ~10% against the per-tensor loop
+    fused = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in decay + no_decay)
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.98), eps=1e-8, fused=fused or None)
 
 
 def _schedule(optimizer: Any, warmup: int, total: int, kind: str) -> Any:
@@ -108,7 +112,7 @@ def _accumulate(
         inputs = {k: v.to(device) for k, v in collate(sources, targets, micro, pad_id).items()}
         labels = inputs.pop("labels")  # (b, T)
         with sync(n == len(micros) - 1):
-            with autocast(precision, device.type):
+            with autocast(precision, device.type), cpu_dropout(device.type == "cpu"):
                 decoder = decoder_inputs(model, labels)
                 logits = net(**inputs, **decoder, use_cache=False).logits  # (b, T, V)
             loss = torch.nn.functional.cross_entropy(
