@@ -30,6 +30,7 @@ from mckd.students.batching import (
     token_budget_batches,
 )
 from mckd.students.dropout import cpu_dropout
+from mckd.students.losses import token_cross_entropy
 from mckd.students.runtime import autocast, peak_rss_mb
 from mckd.students.selection import CheckpointRule
 
@@ -115,11 +116,9 @@ def _accumulate(
             with autocast(precision, device.type), cpu_dropout(device.type == "cpu"):
                 decoder = decoder_inputs(model, labels)
                 logits = net(**inputs, **decoder, use_cache=False).logits  # (b, T, V)
-            loss = torch.nn.functional.cross_entropy(
+            loss = token_cross_entropy(  # = cross_entropy(reduction="sum"), softmax once
                 logits.float().reshape(-1, logits.size(-1)),  # (b*T, V)
                 labels.reshape(-1),  # (b*T,)
-                ignore_index=IGNORE_INDEX,
-                reduction="sum",
             )
             # weight: 1 in one process; the world size (DDP averages) or 0 (padding) otherwise
             (loss / n_target if weight == 1.0 else loss * weight / n_target).backward()
