@@ -3,9 +3,9 @@
 ``torch.nn.functional.cross_entropy`` over a student's (tokens x vocabulary) logits runs
 log-softmax, then in the backward pass a zero-filled (tokens x vocabulary) gradient for the
 negative log-likelihood and a log-softmax backward: three more passes over the largest tensor
-of a small model's step. ``token_cross_entropy`` computes the softmax in the forward pass and
-keeps it as the gradient's buffer, so the backward pass only subtracts 1 at the targets and
-scales in place. Same value and gradient (tested against ``cross_entropy``); on the 2-core CPU
+of a small model's step. ``token_cross_entropy`` turns the forward pass's log-softmax into the
+softmax in place and keeps it as the gradient's buffer, so the backward pass only subtracts 1
+at the targets and scales in place. Same value and gradient (tested against ``cross_entropy``); on the 2-core CPU
 a 1.6M-parameter student's step was 4-18% faster (two interleaved in-process measurements).
 """
 
@@ -24,9 +24,9 @@ def _function() -> Any:
         def forward(ctx: Any, logits: Any, labels: Any) -> Any:  # (N, V) float, (N,) long
             valid = labels != IGNORE_INDEX
             targets = torch.where(valid, labels, 0)[:, None]  # (N, 1)
-            lse = torch.logsumexp(logits, dim=-1)  # (N,)
-            loss = ((lse - logits.gather(1, targets).squeeze(1)) * valid).sum()
-            probs = torch.softmax(logits, dim=-1)  # (N, V): becomes the gradient in backward
+            logp = torch.log_softmax(logits, dim=-1)  # (N, V), one fused kernel
+            loss = -(logp.gather(1, targets).squeeze(1) * valid).sum()
+            probs = logp.exp_()  # softmax, in place: becomes the gradient in backward
             ctx.save_for_backward(probs, targets, valid)
             return loss
 
