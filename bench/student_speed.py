@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -46,6 +47,7 @@ PRESETS = {
                 "num_decoder_layers": 12, "num_heads": 12, "lr": 3e-4},
 }
 ROWS = [("steps", "steps", "{:.0f}"), ("train tokens/s", "train_tok_s", "{:.0f}"),
+        ("train model TFLOP/s", "train_tflops", "{:.3f}"), ("model FLOP utilisation %", "mfu", "{:.1f}"),
         ("train peak MiB (+RSS or CUDA)", "train_peak_mb", "{:.0f}"),
         ("mean train loss", "train_loss", "{:.4f}"), ("dev loss after training", "dev_loss", "{:.4f}"),
         ("generation tokens/s", "gen_tok_s", "{:.0f}"), ("generation peak MiB", "gen_peak_mb", "{:.0f}"),
@@ -97,6 +99,36 @@ def load_pairs(split: str, limit: int):
     task = ConstituencyTask()
     examples = task.load(str(builtin_data_root() / "craft_demo" / f"{split}.jsonl"))[:limit]
     return examples, [(ex.source, task.gold_target(ex, "compact")) for ex in examples]
+
+
+def train_flops(model, sources, targets) -> float:
+    """Model FLOPs of one epoch over these pairs, forward + backward (3x forward), real tokens.
+
+    Every weight matrix costs 2 FLOPs per token that passes it (encoder weights: source
+    tokens; decoder weights and the output projection: target tokens); attention adds
+    2 x 2 x d_model FLOPs per (query, key) pair (scores and weighted sum) in every layer:
+    encoder and decoder self-attention (causal: half the pairs) and cross-attention.
+    Padding is not counted: this is the work a perfect batcher would do.
+    """
+    import torch
+
+    def matrices(module) -> int:
+        embeddings = {id(m.weight) for m in module.modules() if isinstance(m, torch.nn.Embedding)}
+        return sum(p.numel() for p in module.parameters() if p.dim() == 2 and id(p) not in embeddings)
+
+    encoder, decoder = model.get_encoder(), model.get_decoder()
+    head = model.get_output_embeddings().weight.numel()
+    cfg = model.config
+    d = cfg.d_model
+    enc_layers = getattr(cfg, "encoder_layers", None) or cfg.num_layers
+    dec_layers = getattr(cfg, "decoder_layers", None) or getattr(cfg, "num_decoder_layers", None) or enc_layers
+    forward = 0.0
+    for s, t in zip(sources, targets, strict=True):
+        ls, lt = len(s), len(t)
+        forward += 4 * d * (enc_layers * ls * ls + dec_layers * (lt * (lt + 1) / 2 + lt * ls))
+    n_src, n_tgt = sum(map(len, sources)), sum(map(len, targets))
+    forward += 2 * (matrices(encoder) * n_src + (matrices(decoder) + head) * n_tgt)
+    return 3 * forward
 
 
 def dev_loss(model, enc, pad_id: int) -> float:
@@ -186,6 +218,7 @@ def run_side(side: str, args) -> dict:
     enc = encode_pairs(tokenizer, pairs, student.prepare, interleave_words=bool(info["interleave_words"]))
     dev = encode_pairs(tokenizer, dev_pairs, student.prepare, interleave_words=bool(info["interleave_words"]))
     tokens = args.epochs * sum(len(s) + len(t) for s, t in zip(enc.sources, enc.targets, strict=True))
+    flops = args.epochs * train_flops(model, enc.sources, enc.targets)
 
     with tempfile.TemporaryDirectory() as work, PeakMemory(device) as train_mem:
         started = time.perf_counter()
@@ -220,7 +253,10 @@ def run_side(side: str, args) -> dict:
         outputs = [deinterleave(o) for o in outputs]
     task = ConstituencyTask()
     scores = task.score(test, [task.check(s, o, "compact") for s, o in zip(sources, outputs, strict=True)])
+    tflops = flops / train_seconds / 1e12
+    peak = args.peak_tflops if device == "cuda" else args.peak_tflops_cpu
     return {"side": side, "steps": steps, "train_tok_s": tokens / train_seconds, "train_s": train_seconds,
+            "train_tflops": tflops, "mfu": 100.0 * tflops / peak if peak else float("nan"),
             "train_peak_mb": train_mem.peak_mb, "train_loss": train_loss, "dev_loss": held_out,
             "gen_tok_s": gen_tokens / gen_seconds, "gen_s": gen_seconds, "gen_peak_mb": gen_mem.peak_mb,
             "f1": scores["f1"], "valid": 100.0 * scores["valid"] / max(1, scores["n"]),
@@ -258,7 +294,7 @@ def table(runs: dict[str, list[dict]]) -> str:
     for label, key, fmt in ROWS:
         base, ours = ([r[key] for r in runs[side]] for side in ("baseline", "ours"))
         ratio = ""
-        if isinstance(base[0], float) and _centre(base, key):
+        if isinstance(base[0], float) and math.isfinite(_centre(base, key)) and _centre(base, key):
             ratio = f"{_centre(ours, key) / _centre(base, key):.2f}x"
         lines.append(f"| {label} | {_cell(base, key, fmt)} | {_cell(ours, key, fmt)} | {ratio} |")
     if len(runs["ours"]) > 1:
@@ -280,6 +316,10 @@ def main() -> int:
     p.add_argument("--baseline-gen-batch", type=int, default=8,
                    help="the baseline's per_device_eval_batch_size (TrainingArguments' default 8)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads for both sides")
+    p.add_argument("--peak-tflops", type=float, default=790.0,
+                   help="the GPU's peak for the utilisation row (H200 bf16 dense, measured: ~790)")
+    p.add_argument("--peak-tflops-cpu", type=float, default=None,
+                   help="the CPU's fp32 peak in TFLOP/s for the utilisation row (none: row empty)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--repeat", type=int, default=1,
                    help="runs per side, seeds --seed, --seed+1, ...; sides alternate")

@@ -87,10 +87,21 @@ class StudentConfig(BaseModel):
         None, ge=1, description="examples per forward pass; gradients accumulate up to "
         "batch_size (None = batch_size)"
     )
+    batching: Literal["random", "by_length"] = Field(
+        "random", description="'random': each batch a random draw (the paper's shuffled "
+        "batches), run as length_groups forward passes of similar length; 'by_length': batches "
+        "of one length range (less padding, ~1.6x faster on CPU, but measured worse: see "
+        "mckd.students.batching)"
+    )
+    length_groups: int = Field(
+        2, ge=1, le=16, description="batching: random: forward passes per step, each holding "
+        "examples of similar length (the gradient is the whole batch's; more groups = less "
+        "padding, more passes)"
+    )
     batch_tokens: int | None = Field(
         None, ge=1, description="token budget of an effective batch: examples of similar length "
         "up to this many padded source+target tokens per optimizer step, instead of batch_size "
-        "examples (None = batch_size examples per step)"
+        "examples (None = batch_size examples per step); implies by_length batches"
     )
     max_epochs: int = Field(12, ge=1, description="upper bound on training epochs")
     min_epochs: int = Field(3, ge=1, description="never stop before this many epochs")

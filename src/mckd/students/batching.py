@@ -1,9 +1,16 @@
-"""Length-bucketed batches of token-id pairs, with padding kept small.
+"""Batches of token-id pairs, with padding kept small.
 
-An epoch shuffles the examples, cuts them into chunks of ``chunk_batches`` batches, sorts each
-chunk by length and slices it into batches (``batch_size`` examples, or as many as fit a token
-budget), then shuffles the batch order. Batches hold examples of similar length (little
-padding) while the epoch stays random.
+Two ways to draw an epoch's batches (``student.batching``):
+
+- ``random`` (default): every batch is a uniform random draw, as in the paper's code (shuffled
+  examples cut into batches). ``padding_groups`` then splits each batch into a few forward
+  passes of similar-length examples (``student.length_groups``): the step's gradient is still
+  the whole random batch's, with less padding computed.
+- ``by_length``: the examples are shuffled, cut into chunks of ``chunk_batches`` batches, each
+  chunk sorted by length and sliced into batches (``batch_size`` examples, or as many as fit a
+  token budget), and the batch order shuffled. Almost no padding, but each batch holds one
+  length range. Measured on CRAFT (``bench/student_speed.py --epochs 12``, 3 seeds): 1.6x the
+  tokens/s of random batches but dev loss 1.94 vs 1.70 and test F1 23 vs 28 after 12 epochs.
 """
 
 from __future__ import annotations
@@ -38,6 +45,49 @@ def bucketed_batches(
         batches.extend(part[k : k + batch_size] for k in range(0, len(part), batch_size))
     rng.shuffle(batches)
     return batches
+
+
+def random_batches(n: int, batch_size: int, rng: random.Random) -> list[list[int]]:
+    """The ``n`` example indices shuffled and cut into batches of ``batch_size`` (last smaller)."""
+    order = list(range(n))
+    rng.shuffle(order)
+    return [order[k : k + batch_size] for k in range(0, n, batch_size)]
+
+
+def padding_groups(batch: Sequence[int], source_lengths: Sequence[int],
+                   target_lengths: Sequence[int], groups: int) -> list[list[int]]:
+    """Split ``batch`` into at most ``groups`` forward passes with the least padding.
+
+    The examples are sorted by length and cut into contiguous groups so that the padded size
+    (examples x (longest source + longest target)) summed over groups is smallest (exact
+    dynamic programme; a batch has tens of examples). Together the groups hold ``batch``.
+    """
+    order = sorted(batch, key=lambda i: (source_lengths[i] + target_lengths[i], i))
+    n = len(order)
+    groups = max(1, min(groups, n))
+
+    def padded(a: int, b: int) -> int:  # order[a:b] as one pass
+        part = order[a:b]
+        return len(part) * (max(source_lengths[i] for i in part) + max(target_lengths[i] for i in part))
+
+    # best[k][a]: least padded size of order[a:] in at most k groups; cut[k][a]: first group's end
+    best = [[0] * (n + 1) for _ in range(groups + 1)]
+    cut = [[n] * (n + 1) for _ in range(groups + 1)]
+    for a in range(n):
+        best[1][a] = padded(a, n)
+    for k in range(2, groups + 1):
+        for a in range(n):
+            best[k][a], cut[k][a] = best[1][a], n  # one group (the loop tries every cut)
+            for b in range(a + 1, n):
+                cost = padded(a, b) + best[k - 1][b]
+                if cost < best[k][a]:
+                    best[k][a], cut[k][a] = cost, b
+    out, a, k = [], 0, groups
+    while a < n:
+        b = cut[k][a] if k > 1 else n
+        out.append(order[a:b])
+        a, k = b, k - 1
+    return out
 
 
 def token_budget_batches(

@@ -6,7 +6,9 @@ batch's target-token count, so accumulation does not change the loss scale. Afte
 ``evaluate(epoch)`` returns a score (fidelity or dev) and ``CheckpointRule`` decides whether to
 stop; the best epoch's weights are kept in memory and restored at the end.
 
-With ``cfg.batch_tokens`` a step is instead a token budget of similar-length examples. Under a
+Batches are random draws run as a few forward passes of similar length (``cfg.batching``, see
+``mckd.students.batching``); with ``cfg.batch_tokens`` a step is instead a token budget of
+similar-length examples. Under a
 launcher (``accelerate launch``, ``torchrun``) the same loop trains data-parallel: see
 ``mckd.students.distributed``.
 """
@@ -26,6 +28,8 @@ from mckd.students.batching import (
     IGNORE_INDEX,
     bucketed_batches,
     collate,
+    padding_groups,
+    random_batches,
     split_micro,
     token_budget_batches,
 )
@@ -71,14 +75,27 @@ def _epoch_plan(lengths: Sequence[int], cfg: StudentConfig, seed: int) -> list[l
     rng = random.Random(seed)
     if cfg.batch_tokens:
         return [token_budget_batches(lengths, cfg.batch_tokens, rng) for _ in range(cfg.max_epochs)]
+    if cfg.batching == "random":
+        return [random_batches(len(lengths), cfg.batch_size, rng) for _ in range(cfg.max_epochs)]
     return [bucketed_batches(lengths, cfg.batch_size, rng) for _ in range(cfg.max_epochs)]
 
 
-def _micro_batches(batch: list[int], cfg: StudentConfig, replicas: Any) -> list[tuple[list[int], float]]:
-    """(indices, loss weight) per forward pass of one step on this process."""
-    if replicas is None:
-        return [(micro, 1.0) for micro in split_micro(batch, cfg.micro_batch_size)]
-    return replicas.micro_batches(batch, cfg.micro_batch_size)
+def _micro_batches(batch: list[int], cfg: StudentConfig, replicas: Any,
+                   lengths: tuple[Sequence[int], Sequence[int]]) -> list[tuple[list[int], float]]:
+    """(indices, loss weight) per forward pass of one step on this process.
+
+    ``lengths``: (source lengths, target lengths) of every example.
+    """
+    sources, targets = lengths
+    by_length = sorted(batch, key=lambda i: sources[i] + targets[i])
+    if replicas is not None:  # shares dealt from the length order stay alike
+        return replicas.micro_batches(by_length, cfg.micro_batch_size)
+    if cfg.micro_batch_size:
+        return [(micro, 1.0) for micro in split_micro(by_length, cfg.micro_batch_size)]
+    if cfg.batching == "random" and not cfg.batch_tokens:
+        groups = padding_groups(batch, sources, targets, cfg.length_groups)
+        return [(group, 1.0) for group in groups]
+    return [(batch, 1.0)]
 
 
 def _accumulate(
@@ -174,7 +191,8 @@ def train_loop(
     synced = net
     if cfg.compile:
         net = torch.compile(net, dynamic=True)
-    lengths = [len(s) + len(t) for s, t in zip(sources, targets, strict=True)]
+    split_lengths = ([len(s) for s in sources], [len(t) for t in targets])
+    lengths = [a + b for a, b in zip(*split_lengths, strict=True)]
     plan = _epoch_plan(lengths, cfg, seed)
     total_steps = sum(len(batches) for batches in plan)
     optimizer = _optimizer(model, cfg)
@@ -193,7 +211,7 @@ def train_loop(
                    disable=None if main else True)
         for batch in bar:
             n_target = sum(len(targets[i]) for i in batch)  # tokens the step's loss averages over
-            micros = _micro_batches(batch, cfg, replicas)
+            micros = _micro_batches(batch, cfg, replicas, split_lengths)
             step_loss, step_tokens = _accumulate(
                 net, model, micros, (sources, targets, pad_id), n_target, precision,
                 lambda last: replicas.sync(synced, last) if replicas else contextlib.nullcontext(),
