@@ -65,28 +65,30 @@ def padding_groups(batch: Sequence[int], source_lengths: Sequence[int],
     order = sorted(batch, key=lambda i: (source_lengths[i] + target_lengths[i], i))
     n = len(order)
     groups = max(1, min(groups, n))
-
-    def padded(a: int, b: int) -> int:  # order[a:b] as one pass
-        part = order[a:b]
-        return len(part) * (max(source_lengths[i] for i in part) + max(target_lengths[i] for i in part))
-
-    # best[k][a]: least padded size of order[a:] in at most k groups; cut[k][a]: first group's end
-    best = [[0] * (n + 1) for _ in range(groups + 1)]
-    cut = [[n] * (n + 1) for _ in range(groups + 1)]
+    # padded[a][b]: padded size of order[a:b] as one pass (running maxima: O(n^2) in all)
+    padded = [[0] * (n + 1) for _ in range(n + 1)]
     for a in range(n):
-        best[1][a] = padded(a, n)
-    for k in range(2, groups + 1):
-        for a in range(n):
-            best[k][a], cut[k][a] = best[1][a], n  # one group (the loop tries every cut)
-            for b in range(a + 1, n):
-                cost = padded(a, b) + best[k - 1][b]
-                if cost < best[k][a]:
-                    best[k][a], cut[k][a] = cost, b
-    out, a, k = [], 0, groups
+        longest_source = longest_target = 0
+        for b in range(a + 1, n + 1):
+            longest_source = max(longest_source, source_lengths[order[b - 1]])
+            longest_target = max(longest_target, target_lengths[order[b - 1]])
+            padded[a][b] = (b - a) * (longest_source + longest_target)
+    # best[k][a]: least padded size of order[a:] in at most k groups; cut[k][a]: first group's end
+    best = [[padded[a][n] for a in range(n + 1)]]
+    cut = [[n] * (n + 1)]
+    for _ in range(1, groups):
+        previous, row, ends = best[-1], [], []
+        for a in range(n + 1):
+            end = min(range(a + 1, n + 1), key=lambda b: padded[a][b] + previous[b], default=n)
+            row.append(padded[a][end] + previous[end])
+            ends.append(end)
+        best.append(row)
+        cut.append(ends)
+    out, a, k = [], 0, groups - 1
     while a < n:
-        b = cut[k][a] if k > 1 else n
+        b = cut[k][a] if k > 0 else n
         out.append(order[a:b])
-        a, k = b, k - 1
+        a, k = b, max(0, k - 1)
     return out
 
 
