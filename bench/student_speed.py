@@ -272,11 +272,13 @@ def _parse_set(item: str) -> tuple[str, object]:
         return key, raw
 
 
-SPEED = {"train_tok_s", "gen_tok_s", "train_peak_mb", "gen_peak_mb"}  # median over repeats
+SPEED = {"train_tok_s", "gen_tok_s", "train_peak_mb", "gen_peak_mb", "train_tflops", "mfu"}  # median over repeats
 QUALITY = {"train_loss", "dev_loss", "f1", "valid"}  # mean +- sd over the repeats' seeds
 
 
 def _cell(values: list, key: str, fmt: str) -> str:
+    if all(isinstance(v, float) and math.isnan(v) for v in values):
+        return "-"  # e.g. utilisation without a known peak
     if len(values) == 1 or not isinstance(values[0], float):
         return fmt.format(values[0]) if len(set(map(str, values))) == 1 else " / ".join(map(str, values))
     if key in SPEED:
@@ -344,13 +346,13 @@ def main() -> int:
             print(f"{side} (seed {args.seed + rep}): {r['parameters'] / 1e6:.2f}M parameters on {r['device']} "
                   f"({r['precision']}), {r['steps']} steps, train {r['train_s']:.1f}s "
                   f"({r['train_tok_s']:.0f} tok/s), generation {r['gen_s']:.1f}s", flush=True)
+    if args.out:  # first: the numbers survive a failure below
+        args.out.write_text(json.dumps(runs, indent=1))
     if len(runs) == 2:
         if args.repeat > 1:
             print(f"\n{args.repeat} repeats, seeds {args.seed}-{args.seed + args.repeat - 1}: speed is the "
                   "median (range), losses and F1 the mean +- sd over the seeds")
         print(table(runs))
-    if args.out:
-        args.out.write_text(json.dumps(runs, indent=1))
     return 0
 
 

@@ -121,8 +121,6 @@ def _accumulate(
     Returns:
         Summed token loss and real (source + target) tokens of the weighted micro-batches.
     """
-    import torch
-
     sources, targets, pad_id = data
     device = next(model.parameters()).device
     loss_sum, tokens = 0.0, 0
