@@ -75,7 +75,6 @@ def run(args: argparse.Namespace) -> int:
 def _run_seeds(config: RunConfig, seeds: list[int], args: argparse.Namespace) -> int:
     """One run per seed, then the aggregated table and report in the config's run directory."""
     from mckd.pipeline.seeds import run_seeds
-
     from mckd.students.distributed import is_main_process
 
     results = run_seeds(config, seeds, force_from=args.force_from, force=args.force)

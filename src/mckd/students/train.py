@@ -8,9 +8,8 @@ stop; the best epoch's weights are kept in memory and restored at the end.
 
 Batches are random draws run as a few forward passes of similar length (``cfg.batching``, see
 ``mckd.students.batching``); with ``cfg.batch_tokens`` a step is instead a token budget of
-similar-length examples. Under a
-launcher (``accelerate launch``, ``torchrun``) the same loop trains data-parallel: see
-``mckd.students.distributed``.
+similar-length examples. Under a launcher (``accelerate launch``, ``torchrun``) the same loop
+trains data-parallel: see ``mckd.students.distributed``.
 """
 
 from __future__ import annotations
@@ -87,15 +86,15 @@ def _micro_batches(batch: list[int], cfg: StudentConfig, replicas: Any,
     ``lengths``: (source lengths, target lengths) of every example.
     """
     sources, targets = lengths
-    by_length = sorted(batch, key=lambda i: sources[i] + targets[i])
-    if replicas is not None:  # shares dealt from the length order stay alike
+    if replicas is None and not cfg.micro_batch_size:
+        if cfg.batching == "random" and not cfg.batch_tokens:
+            return [(group, 1.0) for group in
+                    padding_groups(batch, sources, targets, cfg.length_groups)]
+        return [(batch, 1.0)]
+    by_length = sorted(batch, key=lambda i: sources[i] + targets[i])  # alike micro-batches
+    if replicas is not None:
         return replicas.micro_batches(by_length, cfg.micro_batch_size)
-    if cfg.micro_batch_size:
-        return [(micro, 1.0) for micro in split_micro(by_length, cfg.micro_batch_size)]
-    if cfg.batching == "random" and not cfg.batch_tokens:
-        groups = padding_groups(batch, sources, targets, cfg.length_groups)
-        return [(group, 1.0) for group in groups]
-    return [(batch, 1.0)]
+    return [(micro, 1.0) for micro in split_micro(by_length, cfg.micro_batch_size)]
 
 
 def _accumulate(
