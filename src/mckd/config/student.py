@@ -98,6 +98,12 @@ class StudentConfig(BaseModel):
         "examples of similar length (the gradient is the whole batch's; more groups = less "
         "padding, more passes)"
     )
+    unpadded: bool = Field(
+        True, description="BART students: run every token-wise layer (projections, "
+        "feed-forward, vocabulary head, loss) on the batch's real tokens only, one pass per "
+        "step; only attention sees padding (same loss as the padded forward; other models and "
+        "multi-process or compiled training use the padded forward)"
+    )
     batch_tokens: int | None = Field(
         None, ge=1, description="token budget of an effective batch: examples of similar length "
         "up to this many padded source+target tokens per optimizer step, instead of batch_size "

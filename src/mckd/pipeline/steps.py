@@ -40,8 +40,10 @@ RUNTIME_ONLY = {
 #: settings added after run directories already existed, left out of the fingerprints while
 #: they hold these values (which reproduce what earlier versions did), so those runs resume
 ADDED_LATER = {
-    # batching/length_groups: earlier versions drew by_length batches (length_groups unused)
-    "student": {"batch_tokens": None, "batching": "by_length", "length_groups": 2},
+    # batching/length_groups: earlier versions drew by_length batches (length_groups unused);
+    # unpadded: earlier versions ran the padded forward
+    "student": {"batch_tokens": None, "batching": "by_length", "length_groups": 2,
+                "unpadded": False},
 }
 
 

@@ -53,3 +53,74 @@ def token_cross_entropy(logits: Any, labels: Any) -> Any:
     if _FUNCTION is None:
         _FUNCTION = _function()
     return _FUNCTION.apply(logits, labels)
+
+
+def _linear_function() -> Any:
+    import torch
+
+    class LinearCrossEntropy(torch.autograd.Function):
+        """Summed cross-entropy of ``hidden @ weight.T (+ bias)``, chunk by chunk of tokens.
+
+        The gradients are computed in the forward pass, one chunk of logits at a time (which
+        stays in cache), and never more than one chunk of logits exists.
+        """
+
+        @staticmethod
+        def forward(ctx: Any, hidden: Any, weight: Any, bias: Any, labels: Any, rows: int) -> Any:
+            device = hidden.device.type
+            dtype = (torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device)
+                     else weight.dtype)
+            with torch.autocast(device, enabled=False):
+                h, w = hidden.to(dtype), weight.to(dtype)
+                grad_h = torch.empty_like(h)
+                grad_w = torch.zeros(weight.shape, dtype=torch.float32, device=hidden.device)
+                grad_b = None if bias is None else torch.zeros(bias.shape, dtype=torch.float32,
+                                                               device=hidden.device)
+                loss = torch.zeros((), dtype=torch.float32, device=hidden.device)
+                for start in range(0, h.size(0), rows):
+                    part = slice(start, start + rows)
+                    logits = (h[part] @ w.T).float()  # (C, V)
+                    if bias is not None:
+                        logits += bias
+                    target = labels[part]
+                    valid = target != IGNORE_INDEX
+                    index = torch.where(valid, target, 0)[:, None]
+                    logp = torch.log_softmax(logits, dim=-1)
+                    loss -= (logp.gather(1, index).squeeze(1) * valid).sum()
+                    grad = logp.exp_()  # softmax - one-hot: d(loss)/d(logits)
+                    grad.scatter_add_(1, index, torch.full(index.shape, -1.0, device=grad.device))
+                    grad.mul_(valid[:, None])
+                    if grad_b is not None:
+                        grad_b += grad.sum(0)
+                    grad = grad.to(dtype)
+                    grad_h[part] = grad @ w
+                    grad_w += (grad.T @ h[part]).float()
+            ctx.save_for_backward(grad_h, grad_w, *(() if grad_b is None else (grad_b,)))
+            ctx.dtypes = (hidden.dtype, weight.dtype, None if bias is None else bias.dtype)
+            return loss
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> Any:
+            grad_h, grad_w, *grad_b = ctx.saved_tensors
+            return (grad_h.mul_(grad.to(grad_h.dtype)).to(ctx.dtypes[0]),
+                    grad_w.mul_(grad).to(ctx.dtypes[1]),
+                    grad_b[0].mul_(grad).to(ctx.dtypes[2]) if grad_b else None, None, None)
+
+    return LinearCrossEntropy
+
+
+_LINEAR: Any = None
+
+
+def linear_cross_entropy(hidden: Any, weight: Any, bias: Any, labels: Any, rows: int | None = None) -> Any:
+    """Summed cross-entropy of the logits ``hidden @ weight.T + bias`` against ``labels``.
+
+    Equal to ``token_cross_entropy(F.linear(hidden, weight, bias), labels)`` without ever
+    holding the (N, V) logits: ``rows`` tokens at a time (default: about 1M logits).
+    Backpropagate once.
+    """
+    global _LINEAR
+    if _LINEAR is None:
+        _LINEAR = _linear_function()
+    rows = rows or max(64, (1 << 20) // weight.size(0))
+    return _LINEAR.apply(hidden, weight, bias, labels, rows)

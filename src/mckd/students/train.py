@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mckd.config.student import StudentConfig
+from mckd.students import unpadded
 from mckd.students.batching import (
-    IGNORE_INDEX,
     bucketed_batches,
     collate,
     padding_groups,
@@ -80,13 +80,17 @@ def _epoch_plan(lengths: Sequence[int], cfg: StudentConfig, seed: int) -> list[l
 
 
 def _micro_batches(batch: list[int], cfg: StudentConfig, replicas: Any,
-                   lengths: tuple[Sequence[int], Sequence[int]]) -> list[tuple[list[int], float]]:
+                   lengths: tuple[Sequence[int], Sequence[int]],
+                   flat: bool = False) -> list[tuple[list[int], float]]:
     """(indices, loss weight) per forward pass of one step on this process.
 
-    ``lengths``: (source lengths, target lengths) of every example.
+    ``lengths``: (source lengths, target lengths) of every example. ``flat``: the unpadded
+    forward runs (padding costs only attention: the whole batch is one pass).
     """
     sources, targets = lengths
     if replicas is None and not cfg.micro_batch_size:
+        if flat:
+            return [(batch, 1.0)]
         if cfg.batching == "random" and not cfg.batch_tokens:
             return [(group, 1.0) for group in
                     padding_groups(batch, sources, targets, cfg.length_groups)]
@@ -105,17 +109,20 @@ def _accumulate(
     n_target: int,
     precision: str,
     sync: Callable[[bool], Any],
+    flat: bool = False,
 ) -> tuple[float, int]:
     """Forward/backward over one step's micro-batches, accumulating gradients.
 
     Args:
-        net: what the forward pass calls (``model``, its DDP wrapper and/or compiled form).
+        net: what the forward pass calls (``model``, its DDP wrapper and/or compiled form;
+            with ``flat``, ``unpadded.FlatLoss`` or its DDP wrapper).
         model: the plain model (device, decoder inputs).
         micros: (example indices, loss weight) per forward pass.
         data: (sources, targets, pad id).
         n_target: target tokens of the whole effective batch (the loss divisor).
         precision: ``"bf16"`` or ``"fp32"``.
         sync: ``sync(last)`` -> context of one pass (gradient averaging on the last only).
+        flat: ``net`` takes (sources, targets) and returns the summed token loss.
 
     Returns:
         Summed token loss and real (source + target) tokens of the weighted micro-batches.
@@ -124,21 +131,26 @@ def _accumulate(
     device = next(model.parameters()).device
     loss_sum, tokens = 0.0, 0
     for n, (micro, weight) in enumerate(micros):
-        inputs = {k: v.to(device) for k, v in collate(sources, targets, micro, pad_id).items()}
-        labels = inputs.pop("labels")  # (b, T)
         with sync(n == len(micros) - 1):
             with autocast(precision, device.type), cpu_dropout(device.type == "cpu"):
-                decoder = decoder_inputs(model, labels)
-                logits = net(**inputs, **decoder, use_cache=False).logits  # (b, T, V)
-            loss = token_cross_entropy(  # = cross_entropy(reduction="sum"), softmax once
-                logits.float().reshape(-1, logits.size(-1)),  # (b*T, V)
-                labels.reshape(-1),  # (b*T,)
-            )
+                if flat:  # net: unpadded.FlatLoss (or its DDP wrapper)
+                    loss = net([sources[i] for i in micro], [targets[i] for i in micro])
+                else:
+                    inputs = {k: v.to(device) for k, v in
+                              collate(sources, targets, micro, pad_id).items()}
+                    labels = inputs.pop("labels")  # (b, T)
+                    decoder = decoder_inputs(model, labels)
+                    logits = net(**inputs, **decoder, use_cache=False).logits  # (b, T, V)
+            if not flat:
+                loss = token_cross_entropy(  # = cross_entropy(reduction="sum"), softmax once
+                    logits.float().reshape(-1, logits.size(-1)),  # (b*T, V)
+                    labels.reshape(-1),  # (b*T,)
+                )
             # weight: 1 in one process; the world size (DDP averages) or 0 (padding) otherwise
             (loss / n_target if weight == 1.0 else loss * weight / n_target).backward()
         if weight:
             loss_sum += loss.item()
-            tokens += int(inputs["attention_mask"].sum()) + int((labels != IGNORE_INDEX).sum())
+            tokens += sum(len(sources[i]) + len(targets[i]) for i in micro)
     return loss_sum, tokens
 
 
@@ -184,10 +196,13 @@ def train_loop(
     from mckd.students.distributed import Replicas, world_size
 
     replicas = Replicas() if world_size() > 1 else None
-    net = replicas.prepare(model) if replicas else model  # what forward passes go through
+    flat = cfg.unpadded and not cfg.compile and unpadded.supports(model)
+    module = unpadded.FlatLoss(model, cfg.length_groups) if flat else model
+    net = replicas.prepare(module) if replicas else module  # what forward passes go through
     synced = net
     if cfg.compile:
         net = torch.compile(net, dynamic=True)
+    log.info("%s: %s forward", progress_desc, "unpadded" if flat else "padded")
     split_lengths = ([len(s) for s in sources], [len(t) for t in targets])
     lengths = [a + b for a, b in zip(*split_lengths, strict=True)]
     plan = _epoch_plan(lengths, cfg, seed)
@@ -208,10 +223,11 @@ def train_loop(
                    disable=None if main else True)
         for batch in bar:
             n_target = sum(len(targets[i]) for i in batch)  # tokens the step's loss averages over
-            micros = _micro_batches(batch, cfg, replicas, split_lengths)
+            micros = _micro_batches(batch, cfg, replicas, split_lengths, flat)
             step_loss, step_tokens = _accumulate(
                 net, model, micros, (sources, targets, pad_id), n_target, precision,
                 lambda last: replicas.sync(synced, last) if replicas else contextlib.nullcontext(),
+                flat,
             )
             loss_sum += step_loss
             epoch_tokens += step_tokens
@@ -260,6 +276,7 @@ def train_loop(
         "tokens_per_second": round(tokens_seen / max(train_seconds, 1e-9), 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "steps_per_epoch": len(plan[0]),
+        "forward": "unpadded" if flat else "padded",
     }
     if replicas:
         summary["processes"] = replicas.size
