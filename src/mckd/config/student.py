@@ -96,7 +96,7 @@ class StudentConfig(BaseModel):
     length_groups: int = Field(
         2, ge=1, le=16, description="batching: random: forward passes per step, each holding "
         "examples of similar length (the gradient is the whole batch's; more groups = less "
-        "padding, more passes)"
+        "padding, more passes); with the unpadded forward: attention blocks per pass"
     )
     unpadded: bool = Field(
         True, description="BART students: run every token-wise layer (projections, "

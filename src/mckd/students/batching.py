@@ -3,9 +3,11 @@
 Two ways to draw an epoch's batches (``student.batching``):
 
 - ``random`` (default): every batch is a uniform random draw, as in the paper's code (shuffled
-  examples cut into batches). ``padding_groups`` then splits each batch into a few forward
-  passes of similar-length examples (``student.length_groups``): the step's gradient is still
-  the whole random batch's, with less padding computed.
+  examples cut into batches). BART students then train through ``mckd.students.unpadded``
+  (one pass on real tokens; attention in ``student.length_groups`` blocks of similar-length
+  examples); other models split each batch with ``padding_groups`` into ``length_groups``
+  forward passes of similar-length examples. Either way the step's gradient is the whole
+  random batch's, with less padding computed.
 - ``by_length``: the examples are shuffled, cut into chunks of ``chunk_batches`` batches, each
   chunk sorted by length and sliced into batches (``batch_size`` examples, or as many as fit a
   token budget), and the batch order shuffled. Almost no padding, but each batch holds one

@@ -4,13 +4,16 @@ A padded batch spends most of its time in token-wise layers (embeddings, project
 feed-forward, layer norms, dropout, the vocabulary head and the loss) that compute nothing
 useful on padding: a random batch of CRAFT pairs is about 36% padding. Here every token-wise
 layer runs on the batch's real tokens laid end to end ((N, d) matrices); only attention sees
-the batch as padded (examples, length) blocks, with the padded keys masked. The result is the
-padded model's (same weights, same function, same loss up to float rounding: tested against
-``model(...)``), so a random batch costs about what a length-sorted one does, without
-length-homogeneous batches (which cost quality: see ``mckd.students.batching``).
+the batch as padded blocks of similar-length examples (``student.length_groups`` blocks), with
+the padded keys masked. The result is the padded model's (same weights, same function, same
+loss up to float rounding: tested against ``model(...)``), so a random batch costs nearly what
+a length-sorted one does, without length-homogeneous batches (which cost quality: see
+``mckd.students.batching``). The loss goes through ``losses.linear_cross_entropy``: the
+(tokens x vocabulary) logits are never held in full.
 
-Used for ``BartForConditionalGeneration`` students (from scratch or pretrained) trained in one
-process without ``torch.compile``; every other model trains through its own ``forward``.
+Used for ``BartForConditionalGeneration`` students (from scratch or pretrained) without layer
+drop or ``torch.compile``, in one process or wrapped by DDP (``FlatLoss``); every other model
+trains through its own ``forward``.
 """
 
 from __future__ import annotations
@@ -63,10 +66,11 @@ class Layout:
             sizes = torch.tensor([lengths[e] for e in group], device=device)
             masks.append(torch.arange(longest, device=device)[None, :] < sizes[:, None])
             row += len(group) * longest
-        sizes = torch.tensor(lengths, device=device)
-        first = torch.repeat_interleave(torch.cumsum(sizes, 0) - sizes, sizes)  # (N,)
-        positions = torch.arange(len(first), device=device) - first
-        slots = torch.repeat_interleave(torch.tensor(start, device=device), sizes) + positions
+        sizes, total = torch.tensor(lengths, device=device), sum(lengths)  # total: no GPU sync
+        first = torch.repeat_interleave(torch.cumsum(sizes, 0) - sizes, sizes, output_size=total)
+        positions = torch.arange(total, device=device) - first  # (N,)
+        slots = torch.repeat_interleave(torch.tensor(start, device=device), sizes,
+                                        output_size=total) + positions
         return cls(slots, positions, blocks, masks, row)
 
     def pad(self, flat: Any) -> list[Any]:
