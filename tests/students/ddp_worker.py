@@ -68,6 +68,7 @@ def main() -> None:
     (out / f"rank{rank}.json").write_text(json.dumps({
         "hash": digest, "losses": losses, "processes": summary.get("processes"),
         "kept_epoch": summary["kept_epoch"], "history": summary["history"],
+        "forward": summary.get("forward"),
     }))
 
 

@@ -174,3 +174,30 @@ def test_linear_cross_entropy_hand_computed_and_under_bf16_autocast():
     ref = torch.nn.functional.cross_entropy(h @ w.T, labels, reduction="sum")
     assert ours.dtype == torch.float32 and h.grad.dtype == w.grad.dtype == torch.float32
     assert ours.item() == pytest.approx(ref.item(), rel=3e-2)
+
+
+def test_unpadded_micro_batches_accumulate_the_whole_batch_gradient():
+    import contextlib
+
+    from mckd.students.train import _accumulate, _micro_batches
+
+    model = _bart().eval()
+    sources, targets = _pairs(10, seed=2)
+    batch = list(range(10))
+    lengths = ([len(s) for s in sources], [len(t) for t in targets])
+    n_target = sum(len(t) for t in targets)
+
+    def gradient(cfg):
+        model.zero_grad(set_to_none=True)
+        micros = _micro_batches(batch, cfg, None, lengths, flat=True)
+        loss, tokens = _accumulate(FlatLoss(model, cfg.length_groups), model, micros,
+                                   (sources, targets, 1), n_target, "fp32",
+                                   lambda last: contextlib.nullcontext(), flat=True)
+        return len(micros), loss, tokens, [p.grad.clone() for p in model.parameters()]
+
+    passes, whole_loss, whole_tokens, whole = gradient(StudentConfig())
+    assert passes == 1 and whole_tokens == sum(lengths[0]) + sum(lengths[1])
+    passes, loss, tokens, split = gradient(StudentConfig(micro_batch_size=3))
+    assert passes == 4 and tokens == whole_tokens
+    assert loss == pytest.approx(whole_loss, rel=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(split, whole, strict=True))
