@@ -22,7 +22,8 @@ and the paper F1 of unconstrained greedy outputs on the test split.
     python bench/student_speed.py --preset t5-base --epochs 1    # on a GPU
 
 ``--set`` options that only our loop knows (``batch_tokens``, ``compile``, ``precision``,
-``gen_batch_size``) change only the ``ours`` column.
+``gen_batch_size``, ``unpadded``, ``length_groups``, ``batching``) change only the ``ours``
+column; ``--set unpadded=false`` measures our loop with the padded forward.
 """
 
 from __future__ import annotations

@@ -123,11 +123,14 @@ def linear_cross_entropy(hidden: Any, weight: Any, bias: Any, labels: Any, rows:
     """Summed cross-entropy of the logits ``hidden @ weight.T + bias`` against ``labels``.
 
     Equal to ``token_cross_entropy(F.linear(hidden, weight, bias), labels)`` without ever
-    holding the (N, V) logits: ``rows`` tokens at a time (default: about 1M logits).
-    Backpropagate once.
+    holding the (N, V) logits: ``rows`` tokens at a time. Backpropagate once.
+
+    The default, 1024 rows, ran as fast as full logits on the 2-core CPU for vocabularies of
+    3k and 32k (smaller chunks make the weight-gradient matmul slow) and, for 4,000 tokens of
+    a 32k vocabulary at d_model 768, peaked at 430 MiB instead of 924 MiB.
     """
     global _LINEAR
     if _LINEAR is None:
         _LINEAR = _linear_function()
-    rows = rows or max(64, (1 << 20) // weight.size(0))
+    rows = rows or 1024
     return _LINEAR.apply(hidden, weight, bias, labels, rows)
