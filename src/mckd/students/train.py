@@ -6,9 +6,10 @@ batch's target-token count, so accumulation does not change the loss scale. Afte
 ``evaluate(epoch)`` returns a score (fidelity or dev) and ``CheckpointRule`` decides whether to
 stop; the best epoch's weights are kept in memory and restored at the end.
 
-Batches are random draws run as a few forward passes of similar length (``cfg.batching``, see
-``mckd.students.batching``); with ``cfg.batch_tokens`` a step is instead a token budget of
-similar-length examples. Under a launcher (``accelerate launch``, ``torchrun``) the same loop
+Batches are random draws (``cfg.batching``, see ``mckd.students.batching``); with
+``cfg.batch_tokens`` a step is instead a token budget of similar-length examples. A BART
+student runs each batch as one pass of real tokens only (``mckd.students.unpadded``,
+``cfg.unpadded``); other models run it as a few padded passes of similar length. Under a launcher (``accelerate launch``, ``torchrun``) the same loop
 trains data-parallel: see ``mckd.students.distributed``.
 """
 
@@ -188,7 +189,7 @@ def train_loop(
 
     Returns:
         Summary: epochs run, kept epoch and why, per-epoch loss/score/seconds, tokens/s,
-        peak RSS (MiB).
+        peak RSS (MiB), which forward ran (``"unpadded"`` or ``"padded"``).
     """
     import torch
     from tqdm.auto import tqdm
