@@ -201,3 +201,17 @@ def test_unpadded_micro_batches_accumulate_the_whole_batch_gradient():
     assert passes == 4 and tokens == whole_tokens
     assert loss == pytest.approx(whole_loss, rel=1e-5)
     assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(split, whole, strict=True))
+
+
+def test_unpadded_training_under_bf16_autocast_learns():
+    from mckd.students.train import train_loop
+
+    model = _bart(dropout=0.0)
+    sources, targets = _pairs(24, seed=4)
+    cfg = StudentConfig(batch_size=8, max_epochs=4, min_epochs=4, lr=3e-3)
+    summary = train_loop(model, sources, targets, cfg, seed=0, pad_id=1, precision="bf16",
+                         evaluate=lambda epoch: None)
+    losses = [h["loss"] for h in summary["history"]]
+    assert summary["forward"] == "unpadded"
+    assert all(loss == loss for loss in losses) and losses[-1] < losses[0]  # finite, learning
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # weights stay fp32
