@@ -102,7 +102,7 @@ class StudentConfig(BaseModel):
         True, description="BART students: run every token-wise layer (projections, "
         "feed-forward, vocabulary head, loss) on the batch's real tokens only, one pass per "
         "step; only attention sees padding (same loss as the padded forward; other models and "
-        "multi-process or compiled training use the padded forward)"
+        "compiled training use the padded forward)"
     )
     batch_tokens: int | None = Field(
         None, ge=1, description="token budget of an effective batch: examples of similar length "

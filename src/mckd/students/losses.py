@@ -20,7 +20,18 @@ from __future__ import annotations
 
 from typing import Any
 
-IGNORE_INDEX = -100
+from mckd.students.batching import IGNORE_INDEX
+
+
+def _loss_and_softmax(logits: Any, labels: Any) -> tuple[Any, Any, Any, Any]:
+    """Summed loss, softmax (computed in place of the log-softmax), targets (N, 1), valid (N,)."""
+    import torch
+
+    valid = labels != IGNORE_INDEX
+    targets = torch.where(valid, labels, 0)[:, None]  # (N, 1)
+    logp = torch.log_softmax(logits, dim=-1)  # (N, V), one fused kernel
+    loss = -(logp.gather(1, targets).squeeze(1) * valid).sum()
+    return loss, logp.exp_(), targets, valid
 
 
 def _function() -> Any:
@@ -29,12 +40,8 @@ def _function() -> Any:
     class TokenCrossEntropy(torch.autograd.Function):
         @staticmethod
         def forward(ctx: Any, logits: Any, labels: Any) -> Any:  # (N, V) float, (N,) long
-            valid = labels != IGNORE_INDEX
-            targets = torch.where(valid, labels, 0)[:, None]  # (N, 1)
-            logp = torch.log_softmax(logits, dim=-1)  # (N, V), one fused kernel
-            loss = -(logp.gather(1, targets).squeeze(1) * valid).sum()
-            probs = logp.exp_()  # softmax, in place: becomes the gradient in backward
-            ctx.save_for_backward(probs, targets, valid)
+            loss, probs, targets, valid = _loss_and_softmax(logits, labels)
+            ctx.save_for_backward(probs, targets, valid)  # probs: the gradient's buffer
             return loss
 
         @staticmethod
@@ -89,12 +96,9 @@ def _linear_function() -> Any:
                     logits = (h[part] @ w.T).float()  # (C, V)
                     if bias is not None:
                         logits += bias
-                    target = labels[part]
-                    valid = target != IGNORE_INDEX
-                    index = torch.where(valid, target, 0)[:, None]
-                    logp = torch.log_softmax(logits, dim=-1)
-                    loss -= (logp.gather(1, index).squeeze(1) * valid).sum()
-                    grad = logp.exp_()  # softmax - one-hot: d(loss)/d(logits)
+                    part_loss, grad, index, valid = _loss_and_softmax(logits, labels[part])
+                    loss += part_loss
+                    # softmax - one-hot: d(loss)/d(logits)
                     grad.scatter_add_(1, index, torch.full(index.shape, -1.0, device=grad.device))
                     grad.mul_(valid[:, None])
                     if grad_b is not None:

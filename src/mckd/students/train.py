@@ -9,8 +9,9 @@ stop; the best epoch's weights are kept in memory and restored at the end.
 Batches are random draws (``cfg.batching``, see ``mckd.students.batching``); with
 ``cfg.batch_tokens`` a step is instead a token budget of similar-length examples. A BART
 student runs each batch as one pass of real tokens only (``mckd.students.unpadded``,
-``cfg.unpadded``); other models run it as a few padded passes of similar length. Under a launcher (``accelerate launch``, ``torchrun``) the same loop
-trains data-parallel: see ``mckd.students.distributed``.
+``cfg.unpadded``); other models run it as a few padded passes of similar length. Under a
+launcher (``accelerate launch``, ``torchrun``) the same loop trains data-parallel: see
+``mckd.students.distributed``.
 """
 
 from __future__ import annotations

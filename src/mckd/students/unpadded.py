@@ -80,11 +80,12 @@ class Layout:
 
     def unpad(self, padded: Sequence[Any]) -> Any:
         """Per group (examples, longest, w) -> (N, w) real-token rows."""
-        buffer = torch_cat([block.reshape(-1, block.size(-1)) for block in padded])
+        buffer = _cat([block.reshape(-1, block.size(-1)) for block in padded])
         return buffer.index_select(0, self.slots)
 
 
-def torch_cat(parts: list[Any]) -> Any:
+def _cat(parts: list[Any]) -> Any:
+    """``torch.cat``, without a copy for one part."""
     import torch
 
     return parts[0] if len(parts) == 1 else torch.cat(parts)
@@ -215,11 +216,15 @@ def _flat_loss_class() -> Any:
         def __init__(self, model: Any, groups: int = 1) -> None:
             super().__init__()
             self.model, self.groups = model, groups
+            # a buffer that training never changes: decided once, not checked every step
+            self.with_bias = head(model)[1] is not None
 
         def forward(self, sources: Sequence[Sequence[int]], targets: Sequence[Sequence[int]]) -> Any:
             states = token_states(self.model, sources, targets, self.groups)  # (N, d)
             labels = torch.tensor([t for s in targets for t in s], device=states.device)
-            return linear_cross_entropy(states, *head(self.model), labels)  # no (N, V) logits
+            bias = self.model.final_logits_bias.view(-1) if self.with_bias else None
+            # no (N, V) logits kept
+            return linear_cross_entropy(states, self.model.lm_head.weight, bias, labels)
 
     return FlatLoss
 
