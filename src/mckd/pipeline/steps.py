@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mckd.config.schema import RunConfig
+from mckd.config.student import TaggerConfig
 from mckd.core.hashing import fingerprint, stable_seed
 from mckd.pipeline.data import RunData
 from mckd.pipeline.manifest import Manifest
@@ -29,6 +30,7 @@ from mckd.pipeline.partitions import part_names, relabeled_part, training_parts
 #: of a run directory is allowed (they are left out of the input fingerprints)
 RUNTIME_ONLY = {
     "student": ("threads", "compile", "parallel_steps"),
+    "student.tagger": ("feature_cache", "feature_batch_size"),
     "teacher.openai": ("api_key_env", "concurrency", "timeout_s", "http_client", "max_attempts",
                        "backoff_base_s", "backoff_max_s", "max_retry_after_s", "progress_bar",
                        "ledger", "budget"),
@@ -41,9 +43,11 @@ RUNTIME_ONLY = {
 #: they hold these values (which reproduce what earlier versions did), so those runs resume
 ADDED_LATER = {
     # batching/length_groups: earlier versions drew by_length batches (length_groups unused);
-    # unpadded: earlier versions ran the padded forward
+    # unpadded: earlier versions ran the padded forward; tagger: the seq2seq-only versions
     "student": {"batch_tokens": None, "batching": "by_length", "length_groups": 2,
-                "unpadded": False},
+                "unpadded": False,
+                "tagger": {k: v for k, v in TaggerConfig().model_dump(mode="json").items()
+                           if k not in RUNTIME_ONLY["student.tagger"]}},
 }
 
 
@@ -105,7 +109,9 @@ def build_plan(config: RunConfig, data: RunData) -> list[Step]:
     K, seed = config.mckd.stages, config.seed
     prints = data.fingerprints
     task = config.task.model_dump(mode="json")
-    student = _without(config.student.model_dump(mode="json"), "student")
+    student = config.student.model_dump(mode="json")
+    student["tagger"] = _without(student["tagger"], "student.tagger")
+    student = _without(student, "student")
     watch = _heldout_inputs(config, data)
     learn = {"task": task, "student": student, "data.dev": prints.get("dev"), **watch}
     if config.mckd.mix_gold:

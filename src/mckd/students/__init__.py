@@ -9,3 +9,4 @@ from mckd.core.registry import Registry
 
 STUDENTS = Registry("student backend")
 STUDENTS.register("seq2seq", "mckd.students.seq2seq:Seq2SeqStudentBackend")
+STUDENTS.register("tagger", "mckd.students.tagger:TaggerStudentBackend")

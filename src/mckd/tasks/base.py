@@ -9,7 +9,7 @@ offer others (e.g. a compact form that from-scratch students learn faster). Gold
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
 from mckd.core.records import Checked, Example
@@ -33,8 +33,12 @@ class DecodingConstraint(Protocol):
     def start(self, source: str) -> Any:
         """Return the initial state for one input."""
 
-    def allowed(self, state: Any) -> set[str]:
-        """Symbols allowed next in ``state`` (never empty)."""
+    def allowed(self, state: Any) -> Collection[str]:
+        """Symbols allowed next in ``state`` (never empty).
+
+        Usually a set. A constraint whose symbols are combinatorial may return a container
+        that only answers ``symbol in allowed`` (TOP's ``words`` format does): the ``tagger``
+        student tests its own labels against it; the ``seq2seq`` student needs a set."""
 
     def advance(self, state: Any, symbol: str) -> Any:
         """Return the state after emitting ``symbol``."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from mckd.core.errors import ConfigError
 from mckd.core.hashing import file_fingerprint, fingerprint
-from mckd.prompting.encoders import missing_folder
+from mckd.core.pinned import missing_folder
 
 log = logging.getLogger(__name__)
 

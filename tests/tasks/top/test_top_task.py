@@ -89,7 +89,7 @@ def test_the_shipped_demo_loads_and_round_trips():
     root = shipped_dataset("top_demo")
     sizes = {stem: len(task.load(str(root / f"{stem}.jsonl")))
              for stem in ("labeled_50", "labeled_250", "unlabeled", "dev", "test")}
-    assert sizes == {"labeled_50": 50, "labeled_250": 250, "unlabeled": 2000, "dev": 200,
+    assert sizes == {"labeled_50": 50, "labeled_250": 250, "unlabeled": 3712, "dev": 200,
                      "test": 400}
     test = task.load(str(root / "test.jsonl"))
     for fmt in task.target_formats:

@@ -19,7 +19,12 @@ Not repaired (``Status.INVALID`` with the reason): a label that is not ``IN:<NAM
 ``SL:<NAME>``, a root that is not an intent, an intent directly inside an intent or a slot
 directly inside a slot, words too far from the input. ``compact`` outputs have their
 placeholders replaced by the input's words in order first (extra placeholders stay and are
-deleted by step 5; missing ones are inserted). ``target`` is always a canonical ``tree``.
+deleted by step 5; missing ones are inserted). ``words`` outputs (one symbol per word,
+:func:`~mckd.tasks.top.formats.to_symbols`) are first turned into compact tokens, each
+symbol into its opens, a placeholder and its closes; a symbol not of that form is read as tree
+text (its separator a space; noted in ``reason``), and a wrong symbol count is a wrong
+placeholder count. Spacing between symbols is free, inside one it is not (a space splits a
+symbol). ``target`` is always a canonical ``tree``.
 """
 
 from __future__ import annotations
@@ -36,14 +41,16 @@ from mckd.tasks.top.formats import (
     is_word,
     structure_problem,
     to_string,
+    to_symbols,
     tokenize,
+    words_tokens,
 )
 
-FORMATS = ("tree", "compact")
+FORMATS = ("tree", "compact", "words")
 
 
 def check_tree(source: str, text: str, fmt: str = "tree") -> Checked:
-    """Check one output in ``fmt`` (``tree`` or ``compact``) for ``source``.
+    """Check one output in ``fmt`` (``tree``, ``compact`` or ``words``) for ``source``.
 
     Raises:
         ValueError: ``fmt`` is not a TOP format (a programming error, not bad text).
@@ -59,10 +66,10 @@ def check_tree(source: str, text: str, fmt: str = "tree") -> Checked:
         return invalid("input has no words")
     if not isinstance(text, str) or not text.strip():
         return invalid("empty output")
-    tokens = tokenize(text)
-    if fmt == "compact":
-        tokens = _fill_placeholders(tokens, words)
     notes: list[str] = []
+    tokens = _read_tokens(text, fmt, notes)
+    if fmt != "tree":
+        tokens = _fill_placeholders(tokens, words)
     region = _tree_region(tokens, notes)
     if not any(map(is_word, region)):
         return invalid("no bracketed words in output")
@@ -78,13 +85,29 @@ def check_tree(source: str, text: str, fmt: str = "tree") -> Checked:
     if problem:
         return invalid(problem)
     target = to_string(tree)
-    same = tokenize(to_string(tree, placeholder=fmt == "compact")) == tokenize(text)
-    if same:
+    if _as_written(tree, text, fmt):
         return Checked(raw=text, target=target, status=Status.VALID)
     if not notes:
         notes.append("rewrote in canonical form")
     return Checked(raw=text, target=target, status=Status.REPAIRED,
                    reason="repaired: " + "; ".join(notes))
+
+
+def _read_tokens(text: str, fmt: str, notes: list[str]) -> list[str]:
+    """Tree tokens of ``text`` (compact tokens for ``words``, noting malformed symbols)."""
+    if fmt != "words":
+        return tokenize(text)
+    tokens, malformed = words_tokens(text)
+    if malformed:
+        notes.append(f"read {malformed} malformed symbol{plural_s(malformed)} as tree text")
+    return tokens
+
+
+def _as_written(tree: Tree, text: str, fmt: str) -> bool:
+    """True when ``text`` is ``tree`` in ``fmt`` exactly, up to spacing (not a repair)."""
+    if fmt == "words":
+        return to_symbols(tree) == text.split()
+    return tokenize(to_string(tree, placeholder=fmt == "compact")) == tokenize(text)
 
 
 def _fill_placeholders(tokens: list[str], words: list[str]) -> list[str]:

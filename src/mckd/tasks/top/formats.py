@@ -10,9 +10,28 @@ Well-formed trees (:func:`structure_problem`): the root is an intent, an intent'
 words and slots, a slot's children are words and intents (nested queries), no node is empty.
 All 13,504 trees of TOP's eval and test files satisfy this.
 
-Two target formats: ``tree`` (canonical, the string above) and ``compact``, the same tree with
-every word written as :data:`PLACEHOLDER` (``[IN:GET_EVENT X X X [SL:DATE_TIME X X ] ]``): the
-words are the input's, in order, so a student need not copy them.
+Three target formats (:func:`to_target`):
+
+``tree`` (canonical)
+    the string above.
+``compact``
+    the same tree with every word written as :data:`PLACEHOLDER`
+    (``[IN:GET_EVENT X X X [SL:DATE_TIME X X ] ]``): the words are the input's, in order, so a
+    student need not copy them.
+``words``
+    exactly one whitespace-free symbol per input word, for students that label each word
+    (token classifiers): the ``[LABEL`` of every node opening just before the word (outermost
+    first), then :data:`SEPARATOR` if there was any, the placeholder, and one ``]`` per node
+    closing just after the word (:func:`to_symbols`):
+    ``[IN:GET_EVENT|X X X [SL:DATE_TIME|X X]]`` (6 symbols for 6 words). A TOP node holds at
+    least one word, so opens only come before a word and closes only after one: the format
+    is exact (one tree per symbol sequence and back). A symbol is read from its right end
+    (:func:`read_symbol`): the ``]`` run, then the placeholder, then the separator, then the
+    opens split at their ``[`` (a label cannot contain ``[``, ``]`` or spaces). Anchored there,
+    the reading is unambiguous whatever the labels hold: ``IN:AX`` opening before a word is
+    ``[IN:AX|X``, the separator being the one right before the final placeholder even if a
+    label contains ``|``; the separator itself only keeps a label ending in ``X`` readable
+    and marks ``[IN:AX`` (no placeholder) as malformed rather than as ``[IN:A`` plus a word.
 
 In memory, each word sits under a preterminal labelled :data:`WORD` (the shape of
 :mod:`mckd.tasks.constituency` trees, so its leaf repair applies); the readers and writers
@@ -23,6 +42,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 from nltk import Tree
 
@@ -31,10 +51,14 @@ from mckd.tasks.slots.formats import escape_word
 
 #: label of the preterminal above each word in memory
 WORD = UNKNOWN_POS
-#: what every word becomes in the compact format
+#: what every word becomes in the compact and words formats
 PLACEHOLDER = "X"
+#: between a words-format symbol's last open label and its placeholder
+SEPARATOR = "|"
 LABEL = re.compile(r"(IN|SL):[^\s\[\]]+")
 _TOKEN = re.compile(r"\[|\]|[^\s\[\]]+")
+_SYMBOL = re.compile(rf"(?:(?P<opens>(?:\[[^\s\[\]]+)+){re.escape(SEPARATOR)})?"
+                     rf"{PLACEHOLDER}(?P<closes>\]*)")
 
 Bracket = tuple[str, int, int]
 
@@ -154,3 +178,78 @@ def brackets(tree: Tree) -> Counter[Bracket]:
 
     walk(tree, 0)
     return out
+
+
+def to_target(tree: Tree, fmt: str) -> str:
+    """``tree`` written in target format ``fmt`` (``tree``, ``compact`` or ``words``).
+
+    Raises:
+        ValueError: unknown ``fmt``.
+        MalformedTree: ``fmt`` is ``words`` and the tree has an empty node.
+    """
+    if fmt == "words":
+        return " ".join(to_symbols(tree))
+    if fmt not in ("tree", "compact"):
+        raise ValueError(f"unknown TOP format {fmt!r}; valid: tree, compact, words")
+    return to_string(tree, placeholder=fmt == "compact")
+
+
+def word_symbol(opens: Sequence[str], closes: int) -> str:
+    """One ``words``-format symbol: ``opens`` (labels, outermost first), a word, ``closes``."""
+    head = "".join("[" + label for label in opens) + SEPARATOR if opens else ""
+    return head + PLACEHOLDER + "]" * closes
+
+
+def to_symbols(tree: Tree) -> list[str]:
+    """The ``words`` format of ``tree``: one symbol per word (module docstring).
+
+    Raises:
+        MalformedTree: a node without words (it has no word to be written on).
+    """
+    edges: list[tuple[list[str], int]] = []  # per word: labels opened before, nodes closed after
+    pending: list[str] = []
+
+    def walk(node: Tree) -> None:
+        if node.label() == WORD:
+            edges.append((pending.copy(), 0))
+            pending.clear()
+            return
+        pending.append(node.label())
+        before = len(edges)
+        for kid in node:
+            walk(kid)
+        if len(edges) == before:
+            raise MalformedTree(f"node {node.label() or '(unlabeled)'} is empty")
+        opens, closes = edges[-1]
+        edges[-1] = (opens, closes + 1)
+
+    walk(tree)
+    return [word_symbol(opens, closes) for opens, closes in edges]
+
+
+def read_symbol(symbol: str) -> tuple[tuple[str, ...], int] | None:
+    """The open labels (outermost first) and the close count of one ``words`` symbol, or None
+    when ``symbol`` is not ``[L1[L2...|X]...`` / ``X]...`` (labels are not checked here)."""
+    match = _SYMBOL.fullmatch(symbol)
+    if match is None:
+        return None
+    opens = match["opens"]
+    labels = tuple(opens[1:].split("[")) if opens else ()
+    return labels, len(match["closes"])
+
+
+def words_tokens(text: str) -> tuple[list[str], int]:
+    """The ``compact`` tokens (``[LABEL``, placeholders, ``]``) of a ``words`` text, and how
+    many of its symbols were malformed (those are read leniently, as tree text with the
+    separator as a space, for the checker to repair or reject)."""
+    tokens: list[str] = []
+    malformed = 0
+    for symbol in text.split():
+        parsed = read_symbol(symbol)
+        if parsed is None:
+            malformed += 1
+            tokens.extend(tokenize(symbol.replace(SEPARATOR, " ")))
+            continue
+        opens, closes = parsed
+        tokens.extend(["[" + label for label in opens] + [PLACEHOLDER] + ["]"] * closes)
+    return tokens, malformed

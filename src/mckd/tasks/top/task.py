@@ -2,14 +2,17 @@
 
 ``Example.source`` is the tokenised utterance (words joined by single spaces); ``Example.gold``
 is its TOP tree, ``[IN:GET_EVENT Anything to do [SL:DATE_TIME next week ] ]``, whose words
-are exactly the source's. Target formats (:mod:`.formats`): ``tree`` (canonical) and
-``compact`` (words written as placeholders). Checking and repair: :mod:`.check`; metrics:
+are exactly the source's. Target formats (:mod:`.formats`): ``tree`` (canonical),
+``compact`` (words written as placeholders) and ``words`` (one symbol per input word, for token
+classifiers: ``[IN:GET_EVENT|X X X [SL:DATE_TIME|X X]]``). Checking and repair: :mod:`.check`;
+decoding constraints for ``compact`` and ``words``: :mod:`.constraint`; metrics:
 :mod:`.metrics` (labeled bracket F1 is the headline, exact match is the usual TOP accuracy).
 
-**Label inventory** (optional): the intents and slots a student may generate under the compact
-format's decoding constraint. It comes from the ``intents``/``slots`` options, else from the
-``labels`` of the ``dataset.json`` beside the first file :meth:`TopTask.load` reads (``mckd
-data top`` writes it). Checking never needs it: any ``IN:``/``SL:`` label is accepted there.
+**Label inventory** (optional): the intents and slots a student may generate under the
+decoding constraints of the compact and words formats. It comes from the ``intents``/``slots``
+options, else from the ``labels`` of the ``dataset.json`` beside the first file
+:meth:`TopTask.load` reads (``mckd data top`` writes it). Checking never needs it: any
+``IN:``/``SL:`` label is accepted there.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from mckd.core.records import Checked, Example, Status
 from mckd.tasks.base import DecodingConstraint, Task
 from mckd.tasks.loading import dataset_info, load_examples
 from mckd.tasks.top.check import check_tree
-from mckd.tasks.top.formats import LABEL, MalformedTree, read_tree, to_string
+from mckd.tasks.top.formats import LABEL, MalformedTree, read_tree, to_target
 from mckd.tasks.top.metrics import predicted_tree, score_trees, sentence_f1
 
 logger = logging.getLogger(__name__)
@@ -43,7 +46,7 @@ class TopTask(Task):
     """
 
     name = "top"
-    target_formats = ("tree", "compact")
+    target_formats = ("tree", "compact", "words")
 
     def __init__(self, intents: Sequence[str] | None = None, slots: Sequence[str] | None = None):
         self.intents: frozenset[str] | None = None
@@ -87,7 +90,7 @@ class TopTask(Task):
     def gold_target(self, example: Example, fmt: str = "tree") -> str:
         """The target for ``example``'s gold tree in ``fmt``."""
         self._check_format(fmt)
-        return to_string(_gold_tree(example), placeholder=fmt == "compact")
+        return to_target(_gold_tree(example), fmt)
 
     def check(self, source: str, text: str, fmt: str = "tree") -> Checked:
         """Validate/repair ``text`` (never raises on bad text); see :mod:`.check`."""
@@ -102,7 +105,7 @@ class TopTask(Task):
             MalformedTree: ``target`` is not a well-formed tree.
         """
         self._check_format(fmt)
-        return to_string(read_tree(target), placeholder=fmt == "compact")
+        return to_target(read_tree(target), fmt)
 
     def score(self, gold: Sequence[Example], predictions: Sequence[Checked]) -> dict:
         """Exact match and labeled bracket F1 (:mod:`.metrics`); invalid predictions count."""
@@ -120,13 +123,16 @@ class TopTask(Task):
         return "f1"
 
     def constraint(self, fmt: str) -> DecodingConstraint | None:
-        """For ``compact``: well-formed trees over the inventory (None without intents)."""
+        """For ``compact`` and ``words``: well-formed trees over the inventory (None for
+        ``tree`` or without intents). The ``words`` one's ``allowed`` answers membership only
+        (:class:`~mckd.tasks.top.constraint.AllowedSymbols`)."""
         self._check_format(fmt)
-        if fmt != "compact" or not self.intents:
+        if fmt == "tree" or not self.intents:
             return None
-        from mckd.tasks.top.constraint import TreeConstraint
+        from mckd.tasks.top.constraint import TreeConstraint, WordsConstraint
 
-        return TreeConstraint(self.intents, self.slots or ())
+        kind = WordsConstraint if fmt == "words" else TreeConstraint
+        return kind(self.intents, self.slots or ())
 
     def _gold_problem(self, source: str, gold: str) -> str:
         """``gold_problem``, then (with an inventory) labels outside it, with the fix."""

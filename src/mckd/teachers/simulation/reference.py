@@ -1,14 +1,16 @@
 """Reference samples of the simulated teacher that are files of a shipped demo dataset.
 
 Slot filling and TOP calibrate against the ``unlabeled.jsonl`` of their demo dataset
-(``mckd/data/<name>/``): 2,000 utterances drawn with a fixed seed from SNIPS's train file or
-TOP's eval file, each with its gold, part of the installation. Calibration depends only on
-that file, never on the examples being labelled.
+(``mckd/data/<name>/``): its first ``REFERENCE_SIZE`` (2,000) utterances, drawn with a fixed
+seed from SNIPS's train file or TOP's eval file, each with its gold, part of the installation.
+The shipped pools grew later by appending, so the reference stayed the same 2,000. Calibration
+depends only on them, never on the examples being labelled.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 from pathlib import Path
 
 from mckd.core.errors import DataError
@@ -16,11 +18,14 @@ from mckd.core.jsonl import read_jsonl
 from mckd.core.records import Example
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+#: utterances of the demo file the reference is made of (its first lines)
+REFERENCE_SIZE = 2000
 
 
 @functools.cache
 def demo_reference(dataset: str, split: str = "unlabeled") -> tuple[Example, ...]:
-    """The examples of ``mckd/data/<dataset>/<split>.jsonl`` (every one must have gold).
+    """The first ``REFERENCE_SIZE`` examples of ``mckd/data/<dataset>/<split>.jsonl`` (every one
+    must have gold).
 
     Raises:
         DataError: the file is missing from the installation, or an example has no gold.
@@ -29,7 +34,7 @@ def demo_reference(dataset: str, split: str = "unlabeled") -> tuple[Example, ...
     if not path.is_file():
         raise DataError("the simulated teacher's reference sample is missing from the "
                         "installation; reinstall mckd", path=str(path))
-    examples = tuple(Example.from_dict(row) for row in read_jsonl(path))
+    examples = tuple(Example.from_dict(row) for row in itertools.islice(read_jsonl(path), REFERENCE_SIZE))
     missing = [ex.id for ex in examples if ex.gold is None]
     if missing:
         raise DataError(f"reference example {missing[0]!r} has no gold; reinstall mckd",

@@ -110,3 +110,22 @@ def verified_folder(model: PinnedModel) -> Path:
                 f"mckd was tested with, so it is not loaded. Reinstall with pip install "
                 f"--force-reinstall 'mckd[{model.extra}]'", path=str(path))
     return folder
+
+
+def missing_folder(name: str) -> bool:
+    """True when ``name`` is written as a path (``/``, ``.`` or ``~`` first) but no folder is
+    there: better said plainly than sent to the Hub as a model name."""
+    return name.startswith(("/", ".", "~")) and not Path(name).expanduser().is_dir()
+
+
+def resolve_model(name: str) -> str:
+    """Where ``from_pretrained`` should load ``name`` from: the checked folder of a
+    ``pinned:`` model, else ``name`` itself (a local folder or Hugging Face name).
+
+    Raises:
+        ConfigError: unknown pinned model, or its extra is not installed.
+        DataError: a pinned file's hash differs.
+    """
+    if name.startswith(PINNED_PREFIX):
+        return str(verified_folder(pinned_model(name)))
+    return name

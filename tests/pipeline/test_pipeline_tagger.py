@@ -1,0 +1,95 @@
+"""The whole method with the tagger student (tiny random BERT encoder, frozen and cached)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from pipeline_fakes import tiny_config
+
+from mckd.core.jsonl import read_jsonl
+from mckd.pipeline.predict import load_trained_student, predict_records
+from mckd.pipeline.run import run_pipeline
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "prompting"))
+
+from tiny_bert_encoder import build_tiny_bert  # noqa: E402
+
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "pipeline_tiny"
+
+
+def tagger_overrides(encoder: Path, cache: Path) -> list[str]:
+    return ["student.backend=tagger", f"student.tagger.encoder={encoder}",
+            f"student.tagger.feature_cache={cache}", "student.tagger.lstm_hidden=16",
+            "student.tagger.lstm_layers=1", "student.max_epochs=2", "student.min_epochs=2",
+            "student.batch_size=8", "student.fidelity_sample=8"]
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory) -> Path:
+    words = {w.lower() for f in TINY.glob("*.jsonl") for row in read_jsonl(f)
+             for w in row["source"].split()}
+    return build_tiny_bert(tmp_path_factory.mktemp("enc") / "bert", sorted(words)[:300])
+
+
+@pytest.fixture(scope="module")
+def tagger_run(encoder, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("tagger_run")
+    config = tiny_config(tmp, *tagger_overrides(encoder, tmp / "features.sqlite"),
+                         "mckd.stages=2", "baselines.kd_sd_filter=true")
+    return run_pipeline(config), config, tmp
+
+
+def test_every_method_is_scored_and_every_output_is_well_formed(tagger_run):
+    result, _, _ = tagger_run
+    methods = result.metrics["methods"]
+    assert set(methods) == {"teacher", "mckd", "vanilla_kd", "kd_sd_filter"}
+    for name in ("mckd", "vanilla_kd", "kd_sd_filter"):
+        assert methods[name]["n"] == 12 and methods[name]["validity_rate"] == 100.0
+    relabels = list(read_jsonl(result.run_dir / "stage_1" / "A" / "relabels.jsonl"))
+    assert len(relabels) == 24 and all(r["status"] == "valid" for r in relabels)
+
+
+def test_features_are_encoded_once_for_the_whole_run(tagger_run):
+    result, _, tmp = tagger_run
+    rows = sqlite3.connect(tmp / "features.sqlite").execute("SELECT COUNT(*) FROM features")
+    # 48 unlabeled + 12 test inputs, each encoded once though six students read them
+    assert rows.fetchone()[0] == 60
+    assert "features.sqlite" not in {p.name for p in result.run_dir.rglob("*")}
+
+
+def test_the_run_resumes_with_nothing_to_do_and_the_cache_path_is_runtime_only(tagger_run, tmp_path):
+    from mckd.config.loading import load_config
+
+    result, config, tmp = tagger_run
+    assert run_pipeline(config).ran == []
+    moved = load_config(tmp / "run.yaml", [*tagger_overrides(
+        Path(config.student.tagger.encoder), tmp_path / "elsewhere.sqlite"), "mckd.stages=2",
+        "baselines.kd_sd_filter=true"])
+    assert run_pipeline(moved).ran == []
+
+
+def test_predict_loads_the_final_tagger_and_labels_new_text(tagger_run):
+    result, _, _ = tagger_run
+    trained = load_trained_student(result.run_dir / "final")
+    rows = [{"id": "x", "source": "The cells were stained with antibodies ."}]
+    out = predict_records(trained, rows)
+    assert out[0]["status"] == "valid" and out[0]["target"].count("(") >= 2
+    meta = json.loads((result.run_dir / "final" / "mckd_student.json").read_text())
+    assert meta["task"] == "constituency" and meta["target_format"] == "compact"
+
+
+def test_parallel_steps_give_the_same_relabels(tagger_run, encoder, tmp_path):
+    result, _, tmp = tagger_run
+    config = tiny_config(tmp_path, *tagger_overrides(encoder, tmp_path / "f.sqlite"),
+                         "mckd.stages=2", "baselines.kd_sd_filter=true", "student.parallel_steps=2")
+    parallel = run_pipeline(config)
+    for path in ("stage_1/A/relabels.jsonl", "stage_1/B/relabels.jsonl",
+                 "final/predictions.jsonl"):
+        assert (list(read_jsonl(parallel.run_dir / path))
+                == list(read_jsonl(result.run_dir / path))), path
