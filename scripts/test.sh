@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install --quiet "torch==2.13.0"
-python -m pip install --quiet -e ".[train,llm,track,dev,serve]"
+python -m pip install --quiet -e ".[train,dense,llm,track,dev,serve]"
 set +e
 python -m pytest -q "$@"
 rc=$?

@@ -13,7 +13,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.mark.parametrize("name, task, fmt", [("snips-demo", "slots", "compact"),
-                                             ("top-demo", "top", "compact")])
+                                             ("top-demo", "top", "words")])
 def test_example_config_validates(name, task, fmt):
     config = load_config(EXAMPLES / f"{name}.yaml")
     assert config.task.name == task and config.student.target_format == fmt

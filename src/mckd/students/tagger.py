@@ -121,12 +121,9 @@ class TaggerStudent(Student):
         import torch
 
         lengths = torch.tensor([len(s.split()) for s in sources])
-        if feats is not None:
-            width = int(lengths.max())
-            layers, hidden = feats[0].shape[1:]
-            x = torch.zeros((len(sources), width, layers, hidden))
-            for row, f in enumerate(feats):
-                x[row, : f.shape[0]] = torch.from_numpy(f.astype("float32"))
+        if feats is not None:  # float16 [words, layers, hidden] each -> padded float32 batch
+            x = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(f) for f in feats],
+                                                batch_first=True).float()
         else:
             x = self.encoder.features([self.encoder.pieces(s) for s in sources])
         return self.head(x, lengths)
