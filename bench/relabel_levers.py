@@ -9,6 +9,8 @@ of that part against gold (offline benchmarks only: the unlabeled inputs need go
         --variant "tagger.mode=finetune max_epochs=6"
 
 A variant is a space-separated list of ``student.`` overrides on top of the run's config.
+``--parts K`` re-splits the run's unlabeled inputs into K seeded parts and trains on all but
+the last one, which it relabels (what a stage student of ``mckd.partitions: K`` does).
 Prints one row per variant: training pairs, relabel score vs the teacher's, seconds.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shlex
 import tempfile
 import time
@@ -43,6 +46,8 @@ def main() -> None:
                         help="student overrides, e.g. 'num_beams=4 max_epochs=20'")
     parser.add_argument("--train-part", default="A")
     parser.add_argument("--relabel-part", default="B")
+    parser.add_argument("--parts", type=int, default=0,
+                        help="re-split into this many parts: train on all but the last")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -52,8 +57,14 @@ def main() -> None:
     by_id = {ex.id: ex for ex in data.unlabeled}
     labels = read_labels(args.run / TEACHER_LABELS)
     parts = json.loads((args.run / PARTITIONS).read_text())["parts"]
-    train_ids = [i for i in parts[args.train_part] if labels[i]["target"] is not None]
-    relabel_ids = parts[args.relabel_part]
+    if args.parts:
+        ids = sorted(i for part in parts.values() for i in part)
+        random.Random(args.seed).shuffle(ids)
+        cut = len(ids) * (args.parts - 1) // args.parts
+        train_part, relabel_ids = ids[:cut], ids[cut:]
+    else:
+        train_part, relabel_ids = parts[args.train_part], parts[args.relabel_part]
+    train_ids = [i for i in train_part if labels[i]["target"] is not None]
     fmt = str(base.student.target_format)
     pairs = [(labels[i]["source"], task.convert(labels[i]["source"], labels[i]["target"], fmt))
              for i in train_ids]
@@ -61,7 +72,7 @@ def main() -> None:
     examples = [by_id[i] for i in relabel_ids]
     teacher_texts = [task.convert(s, labels[i]["target"], fmt) if labels[i]["target"] else ""
                      for s, i in zip(sources, relabel_ids, strict=True)]
-    print(f"teacher labels of part {args.relabel_part}: "
+    print(f"teacher labels of the {len(relabel_ids)} relabeled inputs: "
           f"{score(task, examples, sources, teacher_texts, fmt):.2f}")
     print("| variant | pairs | relabel score | epochs | seconds |")
     print("|---|---|---|---|---|")
