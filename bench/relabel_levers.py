@@ -10,7 +10,8 @@ of that part against gold (offline benchmarks only: the unlabeled inputs need go
 
 A variant is a space-separated list of ``student.`` overrides on top of the run's config.
 ``--parts K`` re-splits the run's unlabeled inputs into K seeded parts and trains on all but
-the last one, which it relabels (what a stage student of ``mckd.partitions: K`` does).
+the last one, which it relabels (what a stage student of ``mckd.partitions: K`` does);
+``--train-fraction F`` trains on the first F of those (a learning curve on one held-out part).
 Prints one row per variant: training pairs, relabel score vs the teacher's, seconds.
 """
 
@@ -48,6 +49,9 @@ def main() -> None:
     parser.add_argument("--relabel-part", default="B")
     parser.add_argument("--parts", type=int, default=0,
                         help="re-split into this many parts: train on all but the last")
+    parser.add_argument("--train-fraction", type=float, default=1.0,
+                        help="with --parts: train on this fraction of the other parts (a "
+                        "learning curve on one held-out part)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -61,7 +65,7 @@ def main() -> None:
         ids = sorted(i for part in parts.values() for i in part)
         random.Random(args.seed).shuffle(ids)
         cut = len(ids) * (args.parts - 1) // args.parts
-        train_part, relabel_ids = ids[:cut], ids[cut:]
+        train_part, relabel_ids = ids[:round(cut * args.train_fraction)], ids[cut:]
     else:
         train_part, relabel_ids = parts[args.train_part], parts[args.relabel_part]
     train_ids = [i for i in train_part if labels[i]["target"] is not None]

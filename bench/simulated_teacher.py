@@ -8,9 +8,9 @@ timing. Per task (``--task``):
 - ``constituency`` (default): CRAFT trees of the 30 articles added in CRAFT v4 (sentences of
   more than one token); the reference is 2,000 trees of CRAFT's original 67 articles;
 - ``slots``: SNIPS's valid and test files (``--snips DIR``); the reference is the SNIPS demo's
-  unlabeled file (2,000 utterances of SNIPS's train file);
+  unlabeled file (its first 2,000 utterances, of SNIPS's train file);
 - ``top``: TOP's test file (``--top DIR``); the reference is the TOP demo's unlabeled file
-  (2,000 trees of TOP's eval file).
+  (its first 2,000 trees, of TOP's eval file).
 
     python bench/simulated_teacher.py --craft /work/shared/data/craft
     python bench/simulated_teacher.py --craft DIR --n 3000 --targets 60 --shares 0.3

@@ -189,7 +189,8 @@ class FeatureCache:
                 for key, words, layers, hidden, data in db.execute(
                         f"SELECT key, words, layers, hidden, data FROM features WHERE key IN ({marks})",
                         chunk):
-                    found[key] = np.frombuffer(data, dtype=np.float16).reshape(words, layers, hidden)
+                    found[key] = np.frombuffer(bytearray(data), dtype=np.float16).reshape(  # writable
+                        words, layers, hidden)
         return found
 
     def get(self, encoder: WordEncoder, sources: Sequence[str], batch_size: int = 64) -> list[Any]:

@@ -10,7 +10,8 @@ hallucinated, the tagging is broken (``malformed_rate``), the answer is cut off 
 ``(type, start, end)``, 1 when neither side has a slot. SNIPS targets carry no intent, so the
 model has no intent errors.
 
-The reference sample is the SNIPS demo's ``unlabeled.jsonl`` (2,000 utterances of SNIPS's train
+The reference sample is the first 2,000 lines of the SNIPS demo's ``unlabeled.jsonl``
+(utterances of SNIPS's train
 file, CC0; :mod:`mckd.teachers.simulation.reference`); its slot types, by frequency, are the
 inventory that wrong and spurious types are drawn from.
 """

@@ -10,7 +10,8 @@ broken (an unbalanced or unprefixed label), the answer is cut off (finish reason
 laid out loosely (:mod:`.surface`). The score is the task's: labeled bracket F1 over
 ``(label, start, end)``, the root included.
 
-The reference sample is the TOP demo's ``unlabeled.jsonl`` (2,000 utterances of TOP's eval
+The reference sample is the first 2,000 lines of the TOP demo's ``unlabeled.jsonl``
+(utterances of TOP's eval
 file, CC BY-SA; :mod:`mckd.teachers.simulation.reference`); its intents and slots, by
 frequency, are the inventories that wrong and spurious labels are drawn from.
 """
