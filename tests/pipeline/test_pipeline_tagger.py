@@ -58,7 +58,7 @@ def test_every_method_is_scored_and_every_output_is_well_formed(tagger_run):
 def test_features_are_encoded_once_for_the_whole_run(tagger_run):
     result, _, tmp = tagger_run
     rows = sqlite3.connect(tmp / "features.sqlite").execute("SELECT COUNT(*) FROM features")
-    # 48 unlabeled + 12 test inputs, each encoded once though six students read them
+    # 48 unlabeled + 12 test inputs, each encoded once though five students read them
     assert rows.fetchone()[0] == 60
     assert "features.sqlite" not in {p.name for p in result.run_dir.rglob("*")}
 
