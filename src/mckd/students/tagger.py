@@ -167,16 +167,15 @@ class TaggerStudentBackend(StudentBackend):
         for row in summary["history"]:
             if row["epoch"] in heldout_scores:
                 row["heldout"] = round(heldout_scores[row["epoch"]], 3)
-        trainable = sum(p.numel() for p in head.parameters())
-        if cfg.tagger.mode == "finetune":
-            trainable += sum(p.numel() for p in encoder.model.parameters())
+        head_size = sum(p.numel() for p in head.parameters())
+        encoder_size = sum(p.numel() for p in encoder.model.parameters())
+        trainable = head_size + (encoder_size if cfg.tagger.mode == "finetune" else 0)
         summary.update({
             "selection": "dev" if use_dev else ("fidelity" if fidelity_fn else "exact_match"),
             "eval_examples": len(eval_pairs), "pairs": len(pairs), "seed": seed,
             "device": "cpu", "precision": "fp32", "encoder": cfg.tagger.encoder,
             "mode": cfg.tagger.mode, "labels": len(labels),
-            "parameters": trainable + (0 if cfg.tagger.mode == "finetune" else
-                                       sum(p.numel() for p in encoder.model.parameters())),
+            "parameters": head_size + encoder_size,
             "trainable_parameters": trainable,
             "peak_rss_mb": round(peak_rss_mb(), 1),
             "wall_seconds": round(time.perf_counter() - started, 2),

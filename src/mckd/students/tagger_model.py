@@ -70,13 +70,18 @@ class TaggerStudent(Student):
         self.config, self.cache = config, cache
         self.frozen = config.tagger.mode == "frozen"
         self.dead_ends = 0
+        self._features: dict[str, Any] = {}  # frozen features already read, by source
 
     # -- features ----------------------------------------------------------------------------
     def frozen_features(self, sources: Sequence[str]) -> list[Any]:
         """Cached (or freshly encoded) float16 features per source (frozen mode)."""
         if self.cache is None:
             raise MckdError("a frozen tagger needs its feature cache")
-        return self.cache.get(self.encoder, sources, self.config.tagger.feature_batch_size)
+        missing = list(dict.fromkeys(s for s in sources if s not in self._features))
+        if missing:  # read each input once per process (the fidelity sample recurs every epoch)
+            got = self.cache.get(self.encoder, missing, self.config.tagger.feature_batch_size)
+            self._features.update(zip(missing, got, strict=True))
+        return [self._features[s] for s in sources]
 
     def batch_logits(self, sources: Sequence[str], feats: Sequence[Any] | None) -> Any:
         """Logits ``[B, max words, labels]`` of a batch (``feats``: frozen features or None)."""
