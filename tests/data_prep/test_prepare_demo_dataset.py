@@ -6,11 +6,11 @@ import json
 
 from nltk import Tree
 
+from mckd.config.schema import builtin_data_root
 from mckd.core.hashing import file_fingerprint
 from mckd.core.jsonl import read_jsonl
-from mckd.data_prep.dataset_dir import shipped_dataset
 
-DEMO = shipped_dataset("craft_demo")
+DEMO = builtin_data_root() / "craft_demo"
 INFO = json.loads((DEMO / "dataset.json").read_text(encoding="utf-8"))
 FILES = {stem: list(read_jsonl(DEMO / entry["path"])) for stem, entry in INFO["files"].items()}
 # text-licence classes of CRAFT's original 67 articles allowed in the demo (CC BY, public domain);

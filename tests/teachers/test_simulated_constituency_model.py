@@ -11,7 +11,7 @@ from nltk import Tree
 from simulated_support import TASK, load_examples
 
 from mckd.config.teacher import SimulatedTeacherConfig
-from mckd.tasks.constituency.linearize import leaves_of_paper, to_paper
+from mckd.tasks.constituency.linearize import from_paper, to_paper
 from mckd.tasks.constituency.metrics import PUNCT_TAGS
 from mckd.teachers.simulation.base import Plan
 from mckd.teachers.simulation.constituency.model import ConstituencyErrorModel
@@ -72,7 +72,7 @@ def test_random_errors_hit_the_plan_on_average_and_keep_the_words(examples):
         plan = rng.uniform(0.2, 0.9)
         bad, score, kept = corrupt_to(root, sent, spans(root, sent), plan, rng, rng.random())
         gaps.append(score - plan)
-        assert leaves_of_paper(to_paper(to_nltk(bad, sent))) == ex.source.split()
+        assert from_paper(to_paper(to_nltk(bad, sent))).leaves() == ex.source.split()
         assert sum(kept.values()) > 0
     assert abs(statistics.fmean(gaps)) < 0.02
     assert statistics.pstdev(gaps) < 0.08

@@ -24,13 +24,14 @@ from mckd.pipeline.context import (
     PREDICTIONS,
     TEACHER_LABELS,
     RunContext,
+    Step,
     StepOutput,
     checked_of,
     read_labels,
 )
-from mckd.pipeline.runlog import peak_gpu_mb, peak_rss_mb
-from mckd.pipeline.steps import Step
+from mckd.pipeline.runlog import peak_gpu_mb
 from mckd.students import STUDENTS
+from mckd.students.runtime import peak_rss_mb
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ Options that are off add nothing to a fingerprint, so runs made before they exis
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from mckd.config.schema import RunConfig
 from mckd.config.student import TaggerConfig
 from mckd.core.hashing import fingerprint, stable_seed
+from mckd.pipeline.context import Step
 from mckd.pipeline.data import RunData
 from mckd.pipeline.manifest import Manifest
 from mckd.pipeline.partitions import part_names, relabeled_part, training_parts
@@ -62,34 +62,6 @@ def teacher_inputs(config: RunConfig) -> dict[str, Any]:
     backend = config.teacher.backend
     options = config.teacher.backend_options().model_dump(mode="json")
     return {"backend": backend, backend: _without(options, f"teacher.{backend}")}
-
-
-@dataclass(frozen=True)
-class Step:
-    """One resumable unit of work.
-
-    Attributes:
-        name: unique, also its folder for student steps ("stage_1/A", "final").
-        kind: teacher | partitions | stage | final | vanilla_kd | kd_sd_filter | sft |
-            evaluate.
-        deps: steps whose artifacts it reads.
-        config: the config values it depends on, by section (fingerprinted).
-        seed: its seed, derived from the run seed.
-        out: the file or folder it owns, relative to the run directory (None: evaluate).
-        stage: the MCKD stage a student step belongs to (final: K, final_<j>: j; vanilla KD
-            and KD + SD: 1; SFT: 0).
-        params: for stage steps, the student's role: stage, part, trains_on, relabels; for
-            kd_sd_filter, the fraction kept.
-    """
-
-    name: str
-    kind: str
-    deps: tuple[str, ...]
-    config: dict[str, Any]
-    seed: int
-    out: str | None
-    stage: int = 0
-    params: dict[str, Any] = field(default_factory=dict)
 
 
 def input_parts(step: Step, manifest: Manifest) -> dict[str, Any] | None:

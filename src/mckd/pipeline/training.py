@@ -23,12 +23,12 @@ from mckd.pipeline.context import (
     RELABELS,
     TEACHER_LABELS,
     RunContext,
+    Step,
     StepOutput,
     gold_score,
     read_labels,
     status_counts,
 )
-from mckd.pipeline.steps import Step
 from mckd.pipeline.student_support import heldout_arguments
 from mckd.students import STUDENTS
 from mckd.students.base import FidelityFn, StudentBackend
