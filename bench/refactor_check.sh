@@ -8,7 +8,7 @@
 # hashes.txt (sha256 of every student checkpoint) and metrics.txt (every metrics.json).
 # Runs with cwd $WORK (default OUT_DIR/work) so the tagger's feature cache (cache/features.sqlite) is local;
 # copy an existing cache there first to skip the encoder pass. Compare two OUT_DIRs with
-#   diff OUT_A/hashes.txt OUT_B/hashes.txt && diff OUT_A/metrics.txt OUT_B/metrics.txt
+#   diff OUT_A/summary.txt OUT_B/summary.txt
 set -euo pipefail
 src=$(cd "$1" && pwd)
 out=$(mkdir -p "$2" && cd "$2" && pwd)
@@ -26,10 +26,5 @@ PYTHONPATH="$src" nice -n 15 "$py" -m mckd run "$repo/examples/craft-demo.yaml" 
   output_dir="$out/seq2seq" "${common[@]}" student.backend=seq2seq student.parallel_steps=1 \
   student.dropout=0.1 > "$out/seq2seq.log" 2>&1
 end=$(date +%s)
-cd "$out"
-find tagger seq2seq \( -name model.safetensors -o -name head.safetensors \) | sort \
-  | xargs sha256sum > hashes.txt
-for f in $(find tagger seq2seq -name metrics.json | sort); do echo "== $f"; cat "$f"; echo; done \
-  > metrics.txt
-echo "tagger $((mid - start)) s, seq2seq $((end - mid)) s" | tee times.txt
-wc -l hashes.txt
+"$py" "$repo/bench/refactor_summary.py" "$out"
+echo "tagger $((mid - start)) s, seq2seq $((end - mid)) s" | tee "$out/times.txt"

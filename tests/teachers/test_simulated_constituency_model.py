@@ -12,11 +12,11 @@ from simulated_support import TASK, load_examples
 
 from mckd.config.teacher import SimulatedTeacherConfig
 from mckd.tasks.constituency.linearize import from_paper, to_paper
-from mckd.tasks.constituency.metrics import PUNCT_TAGS
+from mckd.tasks.constituency.metrics import PUNCT_TAGS, span_set_f1
 from mckd.teachers.simulation.base import Plan
 from mckd.teachers.simulation.constituency.model import ConstituencyErrorModel
 from mckd.teachers.simulation.constituency.random_errors import corrupt_to
-from mckd.teachers.simulation.constituency.tree import from_nltk, span_f1, spans, to_nltk
+from mckd.teachers.simulation.constituency.tree import from_nltk, spans, to_nltk
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_internal_f1_is_the_paper_metric(examples):
         bad, score, _ = corrupt_to(root, sent, gold, rng.random(), rng, rng.random())
         checked = TASK.check(ex.source, to_paper(to_nltk(bad, sent)))
         assert TASK.example_score(ex, checked) == pytest.approx(score)
-        assert score == pytest.approx(span_f1(gold, spans(bad, sent)))
+        assert score == pytest.approx(span_set_f1(gold, spans(bad, sent)))
 
 
 def test_undamaged_answers_carry_the_checkers_verdict(examples):
