@@ -37,6 +37,7 @@ class Step:
             and KD + SD: 1; SFT: 0).
         params: for stage steps, the student's role: stage, part, trains_on, relabels; for
             kd_sd_filter, the fraction kept.
+        part: the partition a stage student belongs to ("A", "B", ...; None for other steps).
     """
 
     name: str
@@ -47,6 +48,7 @@ class Step:
     out: str | None
     stage: int = 0
     params: dict[str, Any] = field(default_factory=dict)
+    part: str | None = None
 
 
 @dataclass
@@ -58,6 +60,9 @@ class RunContext:
     task: Task
     data: RunData
     manifest: Manifest
+    #: every step of the run's plan by name (``mckd.pipeline.steps.build_plan``): what a step
+    #: that reads others (``deps``) knows of each, without parsing names
+    plan: dict[str, Step] = field(default_factory=dict)
     #: under a multi-process launcher, process 0's ``mckd.pipeline.launched.Leader``
     leader: Any = None
 

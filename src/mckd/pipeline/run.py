@@ -128,7 +128,7 @@ def _run_here(config: RunConfig, run_dir: Path, force_from: str | None, force: b
         todo = steps_to_run(plan, manifest, run_dir)
         _save_config(run_dir, config)
         ctx = RunContext(config=config, run_dir=run_dir, task=task, data=data,
-                         manifest=manifest, leader=leader)
+                         manifest=manifest, plan={s.name: s for s in plan}, leader=leader)
         skipped = [s.name for s in plan if s not in todo]
         if skipped:
             log.info("already finished, skipped: %s", ", ".join(skipped))

@@ -46,7 +46,7 @@ def context_from_run_dir(run_dir: Path, step_name: str, *,
         config = config.model_copy(update={"student": student})
     task = get_task(config.task.name, **config.task.options)
     data = load_run_data(config, task)
-    step = next(s for s in build_plan(config, data) if s.name == step_name)
+    plan = {s.name: s for s in build_plan(config, data)}
     ctx = RunContext(config=config, run_dir=run_dir, task=task, data=data,
-                     manifest=Manifest(run_dir, config.name))
-    return ctx, step
+                     manifest=Manifest(run_dir, config.name), plan=plan)
+    return ctx, plan[step_name]

@@ -117,7 +117,7 @@ def _stage_chain(config: RunConfig, data: RunData, learn: dict[str, Any]) -> lis
                     "relabels": relabeled_part(part, names, config.mckd.relabel)}
             stage_steps.append(Step(name, "stage", ("partitions", *labels_from),
                                     {**learn, "role": role}, stable_seed(seed, name), name,
-                                    stage=stage, params=role))
+                                    stage=stage, params=role, part=part))
         steps += stage_steps
         labels_from = tuple(s.name for s in stage_steps)
     return steps
