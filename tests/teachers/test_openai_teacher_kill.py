@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import signal
 import sqlite3
@@ -14,6 +16,8 @@ from pathlib import Path
 from fake_openai_server import FakeOpenAIServer, query_of
 from ledger_support import answered_ids
 from openai_test_support import inputs, label, make_teacher
+
+pytestmark = pytest.mark.slow  # kills a labeling subprocess
 
 N, CONCURRENCY = 60, 4
 HERE = Path(__file__).parent

@@ -32,6 +32,7 @@ def test_tree_round_trip_keeps_the_paper_form(examples):
         assert list(sent.words) == ex.source.split()
 
 
+@pytest.mark.slow
 def test_internal_f1_is_the_paper_metric(examples):
     """The span F1 used while corrupting equals the task's sentence F1 of the rendered tree."""
     rng = random.Random(0)
@@ -44,6 +45,7 @@ def test_internal_f1_is_the_paper_metric(examples):
         assert score == pytest.approx(span_set_f1(gold, spans(bad, sent)))
 
 
+@pytest.mark.slow
 def test_undamaged_answers_carry_the_checkers_verdict(examples):
     """Calibration skips the checker for undamaged answers; the hints must be exact."""
     model = ConstituencyErrorModel(SimulatedTeacherConfig(loose_format_rate=0.6))
@@ -62,6 +64,7 @@ def test_undamaged_answers_carry_the_checkers_verdict(examples):
     assert hinted > 0.8 * len(examples)
 
 
+@pytest.mark.slow
 def test_random_errors_hit_the_plan_on_average_and_keep_the_words(examples):
     rng = random.Random(2)
     gaps = []
