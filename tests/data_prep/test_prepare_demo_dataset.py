@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from nltk import Tree
 
 from mckd.config.schema import builtin_data_root
@@ -30,6 +31,7 @@ def test_layout_counts_and_hashes():
     assert sum(p.stat().st_size for p in DEMO.iterdir()) < 3_500_000
 
 
+@pytest.mark.slow  # rebuilds the shipped demo dataset
 def test_nested_disjoint_and_filtered_as_recorded():
     ids = {stem: [row["id"] for row in rows] for stem, rows in FILES.items()}
     assert ids["labeled_50"] == ids["labeled_250"][:50]
