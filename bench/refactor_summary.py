@@ -11,7 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-VOLATILE = ("seconds", "peak_rss_mb", "peak_gpu_mb", "tokens_per_second", "steps")
+# scored_inputs fingerprints a student folder, whose mckd_student.json records training times
+VOLATILE = ("seconds", "peak_rss_mb", "peak_gpu_mb", "tokens_per_second", "steps",
+            "scored_inputs")
 HASHED = ("model.safetensors", "head.safetensors", "relabels.jsonl", "predictions.jsonl",
           "labels.jsonl", "partitions.json")
 
