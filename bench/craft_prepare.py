@@ -46,7 +46,6 @@ def sweep(craft: Path) -> None:
         from mckd.tasks.constituency.linearize import (
             from_labeled,
             from_paper,
-            leaves_of_paper,
             to_labeled,
             to_paper,
         )
@@ -64,7 +63,7 @@ def sweep(craft: Path) -> None:
         if has_linearize:
             paper = to_paper(tree)
             again = to_paper(from_paper(paper))
-            if again == paper and leaves_of_paper(again) == tree.leaves():
+            if again == paper and from_paper(again).leaves() == tree.leaves():
                 paper_ok += 1
             else:
                 fails.append((line, f"paper round trip: {paper[:60]} vs {again[:60]}"))

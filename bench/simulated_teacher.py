@@ -35,10 +35,10 @@ from pathlib import Path
 
 from nltk import Tree
 
+from mckd.config.schema import builtin_data_root
 from mckd.config.teacher import SimulatedTeacherConfig
 from mckd.core.jsonl import read_jsonl
 from mckd.core.records import Example
-from mckd.data_prep.dataset_dir import shipped_dataset
 from mckd.tasks import get_task
 from mckd.tasks.base import Task
 from mckd.tasks.constituency.treebank import normalize_tree, tree_to_line
@@ -79,7 +79,7 @@ def write_reference(craft: Path) -> None:
 def task_with_inventory(name: str) -> Task:
     """The task as a run on its demo builds it (slot types / labels from dataset.json)."""
     task = get_task(name)
-    task.load(str(shipped_dataset(DEMOS[name]) / "labeled_50.jsonl"))
+    task.load(str(builtin_data_root() / DEMOS[name] / "labeled_50.jsonl"))
     return task
 
 

@@ -48,6 +48,7 @@ def plan_json(capsys, config: Path, *overrides: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow  # labels through a local server
 def test_plan_counts_requests_tokens_cost_and_ledger_hits(tmp_path, capsys):
     ledger = tmp_path / "cache" / "teacher.sqlite"
     config = write_config(tmp_path, openai_yaml(ledger))
@@ -98,6 +99,7 @@ def test_plan_without_prices_says_how_to_set_them(tmp_path, capsys):
         capsys.readouterr().out)
 
 
+@pytest.mark.slow  # loads a tokenizer with transformers
 def test_plan_with_a_local_model_counts_with_its_tokenizer(tmp_path, capsys):
     pytest.importorskip("torch")
     from tiny_causal_lm import build_tiny_causal_lm

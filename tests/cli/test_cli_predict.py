@@ -11,6 +11,8 @@ import pytest
 from mckd.cli.main import main
 from mckd.core.jsonl import read_jsonl
 
+pytestmark = pytest.mark.slow  # trains a real (tiny) student
+
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 

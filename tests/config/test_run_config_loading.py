@@ -9,6 +9,7 @@ import pytest
 from mckd.config.loading import dump_config, load_config
 from mckd.config.schema import builtin_data_root
 from mckd.core.errors import ConfigError
+from mckd.pipeline.config_checks import load_run_config
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "fixtures" / "pipeline_tiny"
@@ -103,24 +104,24 @@ def test_backends_tasks_and_formats_are_checked_against_the_registries(tmp_path)
     path = write(tmp_path, minimal("task: {name: parsing}\nstudent: {backend: nope}\n"
                                    "teacher: {backend: gpt}\n"))
     with pytest.raises(ConfigError) as exc:
-        load_config(path)
+        load_run_config(path)
     text = str(exc.value)
     assert "task.name: unknown task 'parsing'; valid choices: constituency" in text
     assert "student.backend: unknown student backend 'nope'; valid choices:" in text
     assert "teacher.backend: must be one of 'simulated'" in text
     with pytest.raises(ConfigError, match="student.target_format: constituency has no format 'tree'"):
-        load_config(write(tmp_path, minimal()), ["student.target_format=tree"])
+        load_run_config(write(tmp_path, minimal()), ["student.target_format=tree"])
 
 
 def test_plugins_are_imported_before_validation(tmp_path, monkeypatch):
     (tmp_path / "my_backends.py").write_text(
         "from mckd.students import STUDENTS\nSTUDENTS.register('mine', object)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    config = load_config(write(tmp_path, minimal("plugins: [my_backends]\n"
+    config = load_run_config(write(tmp_path, minimal("plugins: [my_backends]\n"
                                                  "student: {backend: mine}\n")))
     assert config.student.backend == "mine"
     with pytest.raises(ConfigError, match="plugins.0: cannot import 'not_a_module'"):
-        load_config(write(tmp_path, minimal("plugins: [not_a_module]\n")))
+        load_run_config(write(tmp_path, minimal("plugins: [not_a_module]\n")))
 
 
 def test_resolved_config_round_trips(tmp_path):

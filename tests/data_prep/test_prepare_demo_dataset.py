@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from nltk import Tree
 
+from mckd.config.schema import builtin_data_root
 from mckd.core.hashing import file_fingerprint
 from mckd.core.jsonl import read_jsonl
-from mckd.data_prep.dataset_dir import shipped_dataset
 
-DEMO = shipped_dataset("craft_demo")
+DEMO = builtin_data_root() / "craft_demo"
 INFO = json.loads((DEMO / "dataset.json").read_text(encoding="utf-8"))
 FILES = {stem: list(read_jsonl(DEMO / entry["path"])) for stem, entry in INFO["files"].items()}
 # text-licence classes of CRAFT's original 67 articles allowed in the demo (CC BY, public domain);
@@ -30,6 +31,7 @@ def test_layout_counts_and_hashes():
     assert sum(p.stat().st_size for p in DEMO.iterdir()) < 3_500_000
 
 
+@pytest.mark.slow  # rebuilds the shipped demo dataset
 def test_nested_disjoint_and_filtered_as_recorded():
     ids = {stem: [row["id"] for row in rows] for stem, rows in FILES.items()}
     assert ids["labeled_50"] == ids["labeled_250"][:50]

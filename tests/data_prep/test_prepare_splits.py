@@ -16,6 +16,7 @@ def corpus(n: int) -> list[Example]:
             for i in range(n)]
 
 
+@pytest.mark.slow  # a corpus the size of CRAFT
 def test_paper_sizes_on_a_corpus_the_size_of_craft():
     files = split_examples(corpus(21_121), seed=13)
     assert {stem: len(rows) for stem, rows in files.items()} == {

@@ -139,6 +139,7 @@ def test_a_backend_without_the_capabilities_is_refused_before_any_work(tmp_path,
     assert not config.run_dir().exists()
 
 
+@pytest.mark.slow  # a whole run plus its report
 def test_label_quality_against_gold_is_recorded_per_stage_and_reported(everything):
     """The unlabeled fixture inputs carry gold: each stage's labels are scored against it."""
     from mckd.pipeline.context import checked_of

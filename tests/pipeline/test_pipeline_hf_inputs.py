@@ -28,6 +28,7 @@ def hf_copy(tmp_path, mutate=None):
     return root
 
 
+@pytest.mark.slow  # two whole runs
 def test_hf_splits_give_the_same_run_as_jsonl(tmp_path):
     root = hf_copy(tmp_path)
     jsonl = run_pipeline(tiny_config(tmp_path, "mckd.stages=2", "baselines.vanilla_kd=false", run="a"))

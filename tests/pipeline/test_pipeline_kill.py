@@ -3,6 +3,8 @@ result equals that of an uninterrupted run."""
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import signal
@@ -15,6 +17,8 @@ from pipeline_fakes import tiny_config, tiny_config_text
 
 from mckd.core.jsonl import read_jsonl
 from mckd.pipeline.run import run_pipeline
+
+pytestmark = pytest.mark.slow  # kills and reruns whole runs in subprocesses
 
 HERE = Path(__file__).resolve().parent
 

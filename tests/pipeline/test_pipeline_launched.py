@@ -18,6 +18,8 @@ import mckd.pipeline.run as run_module
 from mckd.core.errors import MckdError
 from mckd.pipeline.run import run_pipeline
 
+pytestmark = pytest.mark.slow  # accelerate launch / multi-process runs
+
 STUDENT_STEPS = ["stage_1/A", "stage_1/B", "stage_2/A", "stage_2/B", "final", "vanilla_kd"]
 
 
@@ -81,7 +83,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.slow
 def test_accelerate_launch_runs_the_whole_method_with_data_parallel_students(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("accelerate")

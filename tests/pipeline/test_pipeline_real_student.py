@@ -10,6 +10,8 @@ from pipeline_fakes import tiny_config
 from mckd.core.jsonl import read_jsonl
 from mckd.pipeline.run import run_pipeline
 
+pytestmark = pytest.mark.slow  # trains real (tiny) seq2seq students
+
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 

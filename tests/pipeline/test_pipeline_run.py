@@ -248,6 +248,7 @@ def test_a_second_process_cannot_share_the_run_directory(tmp_path):
             run_pipeline(config)
 
 
+@pytest.mark.slow
 def test_a_failing_student_in_parallel_keeps_what_finished_and_the_rerun_continues(
         tmp_path, monkeypatch):
     monkeypatch.setenv("MCKD_FAKE_STUDENT_FAIL", "stage_1/B")

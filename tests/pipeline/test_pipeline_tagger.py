@@ -20,6 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "prompting"))
 
 from tiny_bert_encoder import build_tiny_bert  # noqa: E402
 
+pytestmark = pytest.mark.slow  # trains real tagger students
+
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "pipeline_tiny"
 
 

@@ -16,6 +16,8 @@ from mckd.prompting.dense import DenseSelector
 from mckd.prompting.encoders import load_encoder
 from mckd.teachers.prompt_builder import make_demo_selector
 
+pytestmark = pytest.mark.slow  # loads transformer encoders
+
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 

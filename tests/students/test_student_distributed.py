@@ -20,6 +20,8 @@ from mckd.students.distributed import Replicas
 from mckd.students.seq2seq import Seq2SeqStudentBackend
 from mckd.tasks.constituency.compact import CompactConstraint
 
+pytestmark = pytest.mark.slow  # multi-process training
+
 WORKER = Path(__file__).with_name("ddp_worker.py")
 
 
@@ -57,7 +59,6 @@ def test_ranks_split_each_batch_once_with_equal_pass_counts(n, size, micro):
     assert all(len(idx) <= (micro or n) for s in shares for idx, _ in s)
 
 
-@pytest.mark.slow
 def test_two_processes_train_like_one_and_save_a_student(tmp_path):
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",

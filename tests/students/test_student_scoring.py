@@ -15,6 +15,8 @@ from mckd.students.scoring import free_token_mask, score_outputs  # noqa: E402
 from mckd.students.seq2seq import Seq2SeqStudentBackend  # noqa: E402
 from mckd.tasks.constituency.compact import CompactConstraint  # noqa: E402
 
+pytestmark = pytest.mark.slow  # trains real (tiny) students
+
 
 def test_free_tokens_of_interleaved_outputs_are_the_symbols_and_eos():
     # w1 s1 w2 s2 w3 s3 </s>

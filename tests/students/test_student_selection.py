@@ -9,6 +9,8 @@ import pytest
 from mckd.config.student import StudentConfig
 from mckd.students.selection import CheckpointRule
 
+pytestmark = pytest.mark.slow  # trains real (tiny) students
+
 
 def run_rule(scores, **kw) -> CheckpointRule:
     rule = CheckpointRule(**{"delta": 0.1, "patience": 3, "min_epochs": 1, "max_epochs": 20, **kw})
@@ -46,7 +48,6 @@ def test_best_epoch_is_kept_not_the_last():
     assert rule.best_epoch == 2 and "60.00" in rule.keep_reason()
 
 
-@pytest.mark.slow
 def test_training_stops_on_plateau_and_restores_best_weights(tmp_path):
     pytest.importorskip("torch")
     from transformers import AutoModelForSeq2SeqLM

@@ -19,6 +19,8 @@ from mckd.students.seq2seq import STUDENT_META, Seq2SeqStudentBackend  # noqa: E
 from mckd.tasks.constituency.check import check_paper  # noqa: E402
 from mckd.tasks.constituency.compact import CompactConstraint, from_compact  # noqa: E402
 
+pytestmark = pytest.mark.slow  # trains real (tiny) students
+
 WORDS = "the a dog cat saw chased big small red house near old".split()
 
 

@@ -28,6 +28,8 @@ from tiny_bert_encoder import build_tiny_bert  # noqa: E402
 
 from mckd.students.tagger import HEAD_FILE, STUDENT_META, TaggerStudentBackend  # noqa: E402
 
+pytestmark = pytest.mark.slow  # trains real tagger students
+
 CITIES = ["boston", "denver", "paris", "rome"]
 DAYS = ["monday", "friday", "sunday"]
 

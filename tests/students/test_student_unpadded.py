@@ -15,6 +15,8 @@ from mckd.students.losses import linear_cross_entropy
 from mckd.students.train import decoder_inputs
 from mckd.students.unpadded import FlatLoss, Layout, head, supports, token_states
 
+pytestmark = pytest.mark.slow  # BART forward/backward comparisons and trainings
+
 
 def _bart(**overrides):
     from transformers import BartConfig, BartForConditionalGeneration

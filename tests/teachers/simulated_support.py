@@ -20,8 +20,8 @@ def load_examples() -> list[Example]:
 def demo_task_and_examples(task_name: str, split: str = "test"):
     """A task loaded the way a run loads it (inventory from dataset.json) and the examples of
     one split of its shipped demo; the test split is unseen by the error model's reference."""
-    from mckd.data_prep.dataset_dir import shipped_dataset
+    from mckd.config.schema import builtin_data_root
 
     dataset = {"slots": "snips_demo", "top": "top_demo"}[task_name]
     task = get_task(task_name)
-    return task, task.load(str(shipped_dataset(dataset) / f"{split}.jsonl"))
+    return task, task.load(str(builtin_data_root() / dataset / f"{split}.jsonl"))

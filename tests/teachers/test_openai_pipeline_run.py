@@ -3,6 +3,8 @@ survives faults, and a rerun sends no request for inputs already answered."""
 
 from __future__ import annotations
 
+import pytest
+
 import sys
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from pipeline_fakes import tiny_config_text  # noqa: E402
 
 from mckd.cli.main import main  # noqa: E402
 from mckd.core.jsonl import read_jsonl  # noqa: E402
+
+pytestmark = pytest.mark.slow  # a whole run against a local server
 
 
 def _config(tmp_path: Path, server: FakeOpenAIServer) -> Path:

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 from fake_openai_server import FakeOpenAIServer, flat_parse
+from ledger_support import answered_ids
 from openai_test_support import inputs, label, make_teacher
 
 from mckd.core.errors import BudgetExceeded, TeacherUnavailable
@@ -80,8 +81,8 @@ def test_a_rejected_request_is_reported_not_cached(tmp_path):
     assert bad.finish_reason == "error" and bad.text == ""
     assert "context_length_exceeded" in bad.meta["error"]
     assert len(requests_for(server, Q0)) == 1  # not retried
+    assert EXAMPLES[0].id not in answered_ids(tmp_path / "ledger.sqlite")
     with Ledger(tmp_path / "ledger.sqlite") as ledger:
-        assert EXAMPLES[0].id not in ledger.answered_ids()
         assert ledger.counts() == {"answers": 5, "failures": 1}
 
 
@@ -108,8 +109,7 @@ def test_quota_and_auth_errors_stop_cleanly_and_resume(tmp_path, fault, message)
             for c in teacher.complete(examples):
                 done.append(c.id)
         assert len(done) < 30 and len(server.received) < 30  # stopped taking new inputs
-        with Ledger(tmp_path / "ledger.sqlite") as ledger:
-            assert ledger.answered_ids() == set(done)
+        assert answered_ids(tmp_path / "ledger.sqlite") == set(done)
         before = len(server.received)
         got = label(make_teacher(server, tmp_path, concurrency=2), examples)
     assert set(got) == {ex.id for ex in examples}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import signal
 import sqlite3
@@ -12,9 +14,10 @@ import time
 from pathlib import Path
 
 from fake_openai_server import FakeOpenAIServer, query_of
+from ledger_support import answered_ids
 from openai_test_support import inputs, label, make_teacher
 
-from mckd.teachers.ledger import Ledger
+pytestmark = pytest.mark.slow  # kills a labeling subprocess
 
 N, CONCURRENCY = 60, 4
 HERE = Path(__file__).parent
@@ -50,8 +53,7 @@ def test_kill_9_then_rerun_sends_nothing_already_answered(tmp_path):
             time.sleep(0.01)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        with Ledger(ledger_path) as ledger:
-            before = ledger.answered_ids()
+        before = answered_ids(ledger_path)
         assert N // 2 <= len(before) < N
         sent_before = len(server.received)
         got = label(make_teacher(server, tmp_path, concurrency=CONCURRENCY), examples)

@@ -11,12 +11,12 @@ from nltk import Tree
 from simulated_support import TASK, load_examples
 
 from mckd.config.teacher import SimulatedTeacherConfig
-from mckd.tasks.constituency.linearize import leaves_of_paper, to_paper
-from mckd.tasks.constituency.metrics import PUNCT_TAGS
+from mckd.tasks.constituency.linearize import from_paper, to_paper
+from mckd.tasks.constituency.metrics import PUNCT_TAGS, span_set_f1
 from mckd.teachers.simulation.base import Plan
 from mckd.teachers.simulation.constituency.model import ConstituencyErrorModel
 from mckd.teachers.simulation.constituency.random_errors import corrupt_to
-from mckd.teachers.simulation.constituency.tree import from_nltk, span_f1, spans, to_nltk
+from mckd.teachers.simulation.constituency.tree import from_nltk, spans, to_nltk
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +32,7 @@ def test_tree_round_trip_keeps_the_paper_form(examples):
         assert list(sent.words) == ex.source.split()
 
 
+@pytest.mark.slow
 def test_internal_f1_is_the_paper_metric(examples):
     """The span F1 used while corrupting equals the task's sentence F1 of the rendered tree."""
     rng = random.Random(0)
@@ -41,9 +42,10 @@ def test_internal_f1_is_the_paper_metric(examples):
         bad, score, _ = corrupt_to(root, sent, gold, rng.random(), rng, rng.random())
         checked = TASK.check(ex.source, to_paper(to_nltk(bad, sent)))
         assert TASK.example_score(ex, checked) == pytest.approx(score)
-        assert score == pytest.approx(span_f1(gold, spans(bad, sent)))
+        assert score == pytest.approx(span_set_f1(gold, spans(bad, sent)))
 
 
+@pytest.mark.slow
 def test_undamaged_answers_carry_the_checkers_verdict(examples):
     """Calibration skips the checker for undamaged answers; the hints must be exact."""
     model = ConstituencyErrorModel(SimulatedTeacherConfig(loose_format_rate=0.6))
@@ -62,6 +64,7 @@ def test_undamaged_answers_carry_the_checkers_verdict(examples):
     assert hinted > 0.8 * len(examples)
 
 
+@pytest.mark.slow
 def test_random_errors_hit_the_plan_on_average_and_keep_the_words(examples):
     rng = random.Random(2)
     gaps = []
@@ -72,7 +75,7 @@ def test_random_errors_hit_the_plan_on_average_and_keep_the_words(examples):
         plan = rng.uniform(0.2, 0.9)
         bad, score, kept = corrupt_to(root, sent, spans(root, sent), plan, rng, rng.random())
         gaps.append(score - plan)
-        assert leaves_of_paper(to_paper(to_nltk(bad, sent))) == ex.source.split()
+        assert from_paper(to_paper(to_nltk(bad, sent))).leaves() == ex.source.split()
         assert sum(kept.values()) > 0
     assert abs(statistics.fmean(gaps)) < 0.02
     assert statistics.pstdev(gaps) < 0.08

@@ -25,9 +25,9 @@ from mckd.core.records import Status
 from mckd.pipeline.labeling import label_row
 from mckd.teachers.openai_backend import OpenAITeacher
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(  # starts a transformers server
     any(importlib.util.find_spec(m) is None for m in ("fastapi", "uvicorn", "torch")),
-    reason="transformers' serving extra is not installed (pip install 'mckd[serve]')")
+    reason="transformers' serving extra is not installed (pip install 'mckd[serve]')")]
 
 READY_DEADLINE_S = 120.0  # measured ~6 s on an idle 2-core machine; the CI box is shared
 

@@ -24,6 +24,8 @@ pytest.importorskip("transformers")
 
 from mckd.teachers.transformers_backend import TransformersTeacher  # noqa: E402
 
+pytestmark = pytest.mark.slow  # generates with a tiny causal LM
+
 
 @pytest.fixture(scope="module")
 def tiny_lm(tmp_path_factory) -> Path:

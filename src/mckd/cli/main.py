@@ -33,12 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"mckd.cli.{name}")
-        except ModuleNotFoundError as exc:  # a subcommand not built yet in this checkout
-            if exc.name != f"mckd.cli.{name}":
-                raise
-            continue
+        module = importlib.import_module(f"mckd.cli.{name}")
         p = module.add_parser(sub)
         p.set_defaults(_run=module.run)
     return parser

@@ -31,13 +31,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mckd.config.loading import load_config
+    from mckd.pipeline.config_checks import load_run_config
     from mckd.pipeline.data import load_run_data
     from mckd.pipeline.steps import build_plan
     from mckd.tasks import get_task
     from mckd.teachers.plan import plan_labeling
 
-    config = load_config(args.config, args.overrides)
+    config = load_run_config(args.config, args.overrides)
     task = get_task(config.task.name, **config.task.options)
     data = load_run_data(config, task)
     step = next(s for s in build_plan(config, data) if s.kind == "teacher")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,11 +52,11 @@ def _seed_list(text: str) -> list[int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mckd.config.loading import load_config
+    from mckd.pipeline.config_checks import load_run_config
     from mckd.pipeline.run import run_pipeline
     from mckd.students.distributed import is_main_process
 
-    config = load_config(args.config, args.overrides)
+    config = load_run_config(args.config, args.overrides)
     seeds = args.seeds or config.seeds
     if seeds:
         return _run_seeds(config, seeds, args)
@@ -109,25 +108,7 @@ def _write_report(run_dir: Path) -> Path | None:
 
 
 def comparison_table(run_dir: Path) -> str:
-    """The methods-by-metrics table of a finished run (``mckd.reports`` when available)."""
-    try:
-        from mckd.reports.tables import format_table
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("mckd.reports", "mckd.reports.tables"):
-            raise
-        return _simple_table(run_dir)
+    """The methods-by-metrics table of a finished run."""
+    from mckd.reports.tables import format_table
+
     return format_table([run_dir])
-
-
-def _simple_table(run_dir: Path) -> str:
-    """A plain table from ``metrics.json`` (stand-in until ``mckd.reports.tables`` exists)."""
-    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-    lines = ["| method | paper F1 | corpus F1 | valid % | wall s |", "|---|---|---|---|---|"]
-    for m in metrics["methods"].values():
-        valid = m.get("validity_rate", float("nan"))
-        lines.append(f"| {m['label']} | {m.get('f1', float('nan')):.1f} | "
-                     f"{m.get('corpus_f1', float('nan')):.1f} | {valid:.1f} | "
-                     f"{m.get('pipeline_s', 0):.0f} |")
-    for note in metrics.get("notes", []):
-        lines.append(f"\n{note}")
-    return "\n".join(lines)

@@ -22,7 +22,7 @@ the prompt and decoding, never device or batch size.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -32,6 +32,8 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+
+from mckd.config.fingerprints import RUNTIME
 
 #: the encoder the ``dense`` demo selection uses by default: all-MiniLM-L6-v2 from the
 #: ``mckd[dense]`` extra, its file hashes checked (see ``mckd.core.pinned``)
@@ -145,21 +147,24 @@ class OpenAITeacherConfig(BaseModel):
     endpoint: Literal["chat", "completions"] = Field(
         "chat", description="'chat' (/chat/completions, messages) or 'completions' "
         "(/completions, one prompt string: base models)")
-    api_key_env: str | None = Field(
+    api_key_env: Annotated[str | None, RUNTIME] = Field(
         "OPENAI_API_KEY", description="name of the environment variable holding the API key "
         "(the key itself never goes in a config); null for servers that need none")
-    concurrency: int = Field(16, ge=1, le=1024, description="requests in flight at once")
-    timeout_s: float = Field(120.0, gt=0, description="per-request timeout in seconds")
-    http_client: Literal["auto", "aiohttp", "httpx"] = Field(
+    concurrency: Annotated[int, RUNTIME] = Field(
+        16, ge=1, le=1024, description="requests in flight at once")
+    timeout_s: Annotated[float, RUNTIME] = Field(
+        120.0, gt=0, description="per-request timeout in seconds")
+    http_client: Annotated[Literal["auto", "aiohttp", "httpx"], RUNTIME] = Field(
         "auto", description="HTTP transport under the openai SDK: 'aiohttp' (the SDK's "
         "DefaultAioHttpClient; less CPU per request, measured 1.06x the ideal wall time where "
         "httpx gave 1.10x, bench/llm_throughput.py), 'httpx' (the SDK's default), 'auto': "
         "aiohttp when the aiohttp package is installed (mckd[llm] installs it)")
-    max_attempts: int = Field(6, ge=1, le=100,
+    max_attempts: Annotated[int, RUNTIME] = Field(6, ge=1, le=100,
                               description="attempts per request before it counts as failed")
-    backoff_base_s: float = Field(1.0, ge=0, description="first retry delay (doubles, jittered)")
-    backoff_max_s: float = Field(60.0, ge=0, description="longest retry delay")
-    max_retry_after_s: float = Field(
+    backoff_base_s: Annotated[float, RUNTIME] = Field(
+        1.0, ge=0, description="first retry delay (doubles, jittered)")
+    backoff_max_s: Annotated[float, RUNTIME] = Field(60.0, ge=0, description="longest retry delay")
+    max_retry_after_s: Annotated[float, RUNTIME] = Field(
         600.0, gt=0, description="a Retry-After longer than this stops the run (resumable)")
     max_tokens: int = Field(512, ge=1, description="answer length limit per request")
     retry_max_tokens: int | None = Field(
@@ -179,11 +184,12 @@ class OpenAITeacherConfig(BaseModel):
     extra_body: dict[str, Any] = Field(
         default_factory=dict, description="extra request fields (e.g. vLLM's guided decoding); "
         "part of the cache key")
-    progress_bar: bool = Field(True, description="show a live line: done/failed, tokens, cost, "
-                               "requests per second, ETA")
+    progress_bar: Annotated[bool, RUNTIME] = Field(
+        True, description="show a live line: done/failed, tokens, cost, "
+        "requests per second, ETA")
     prompt: PromptConfig = Field(default_factory=PromptConfig)
-    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
-    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    ledger: Annotated[LedgerConfig, RUNTIME] = Field(default_factory=LedgerConfig)
+    budget: Annotated[BudgetConfig, RUNTIME] = Field(default_factory=BudgetConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> OpenAITeacherConfig:
@@ -221,9 +227,11 @@ class TransformersTeacherConfig(BaseModel):
         "prompt as plain text (base models)")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         "auto", description="weights dtype; 'auto': as saved")
-    device: str = Field("auto", min_length=1, description="'auto' (cuda when available, else "
-                        "cpu), 'cpu', 'cuda', 'cuda:1', 'mps'")
-    batch_size: int = Field(8, ge=1, le=1024, description="prompts generated together")
+    device: Annotated[str, RUNTIME] = Field(
+        "auto", min_length=1, description="'auto' (cuda when available, else "
+        "cpu), 'cpu', 'cuda', 'cuda:1', 'mps'")
+    batch_size: Annotated[int, RUNTIME] = Field(
+        8, ge=1, le=1024, description="prompts generated together")
     max_tokens: int = Field(512, ge=1, description="max_new_tokens per answer; an answer that "
                             "reaches it is recorded with finish_reason 'length'")
     temperature: float = Field(0.0, ge=0, le=2, description="0: greedy decoding")
@@ -234,9 +242,9 @@ class TransformersTeacherConfig(BaseModel):
     stop: list[str] | None = Field(
         None, description="stop strings; null: a newline plus the input prefix (the model "
         "starting another pair); [] stops only at the end-of-sequence token")
-    progress_bar: bool = Field(True, description="show a live progress line")
+    progress_bar: Annotated[bool, RUNTIME] = Field(True, description="show a live progress line")
     prompt: PromptConfig = Field(default_factory=PromptConfig)
-    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+    ledger: Annotated[LedgerConfig, RUNTIME] = Field(default_factory=LedgerConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> TransformersTeacherConfig:

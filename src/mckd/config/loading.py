@@ -1,7 +1,9 @@
 """Load a run config: YAML file, then ``key=value`` overrides, then validation of everything.
 
 Every problem found (unknown keys, bad values, unregistered backends, missing dataset splits)
-is collected and raised together in one ``ConfigError``, before anything heavy is loaded.
+is collected and raised together in one ``ConfigError``, before anything heavy is loaded. This
+package sees only the schema and the files; the checks against the registries of tasks and
+students live with the code that owns them (``mckd.pipeline.config_checks``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import importlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +28,25 @@ from mckd.config.schema import (
     builtin_dataset_names,
 )
 from mckd.config.yamlfile import read_yaml_config
-from mckd.core.errors import ConfigError, MckdError
+from mckd.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+#: an extra check of a config dict (and its validated config, None when the schema failed):
+#: returns problems, each "dotted.path: what is wrong; the valid choices"
+Check = Callable[[dict[str, Any], RunConfig | None], list[str]]
 
-def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> RunConfig:
+
+def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = (), *,
+                checks: Sequence[Check] = ()) -> RunConfig:
     """Read, override and validate a run config.
 
     Args:
         path: YAML file.
         overrides: dotted ``key=value`` strings applied after the file, in order; values are
             parsed as YAML (``mckd.stages=1``, ``data.dev=null``, ``plugins=[my_pkg]``).
+        checks: more checks whose problems are reported with the schema's (the registries of
+            tasks and students: ``mckd.pipeline.config_checks.load_run_config``).
 
     Returns:
         The validated config.
@@ -50,7 +59,7 @@ def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> 
     data, problems, touched = apply_overrides(raw, overrides)
     where = {key: f"{path} line {line}" for key, line in lines.items()}
     where.update({key: "override" for key in touched})
-    return validate_config(data, where=where, prior=problems, source=str(path))
+    return validate_config(data, where=where, prior=problems, source=str(path), checks=checks)
 
 
 def validate_config(
@@ -59,9 +68,10 @@ def validate_config(
     where: dict[str, str] | None = None,
     prior: Sequence[str] = (),
     source: str = "config",
+    checks: Sequence[Check] = (),
 ) -> RunConfig:
-    """Validate a config dict (plugins imported first) and check it against the registries and
-    the dataset on disk; raise one ``ConfigError`` with every problem."""
+    """Validate a config dict (plugins imported first), check the dataset on disk and run
+    ``checks``; raise one ``ConfigError`` with every problem."""
     problems = list(prior)
     problems += import_plugins(data.get("plugins"))
     config: RunConfig | None = None
@@ -69,7 +79,8 @@ def validate_config(
         config = RunConfig.model_validate(data)
     except ValidationError as exc:
         problems += describe_errors(exc, RunConfig, where=where)
-    problems += _registry_problems(data, config)
+    for check in checks:
+        problems += check(data, config)
     problems += _data_problems(data.get("data"), data.get("task"))
     if problems or config is None:
         bullet = "\n  - "
@@ -91,48 +102,6 @@ def import_plugins(plugins: Any) -> list[str]:
             problems.append(f"plugins.{i}: cannot import {name!r} ({exc}); check the module "
                             "name and that it is on PYTHONPATH")
     return problems
-
-
-def _registry_problems(data: dict[str, Any], config: RunConfig | None) -> list[str]:
-    from mckd.students import STUDENTS
-    from mckd.tasks import TASKS
-
-    problems = []
-    task_section = data.get("task") if isinstance(data.get("task"), dict) else {}
-    task_name = task_section.get("name", "constituency")
-    task = None
-    if isinstance(task_name, str):
-        if task_name not in TASKS.names():
-            problems.append(f"task.name: unknown task {task_name!r}; valid choices: "
-                            f"{', '.join(TASKS.names())}")
-        else:
-            task, problem = _build_task(task_name, task_section.get("options") or {})
-            if problem:
-                problems.append(problem)
-    student = data.get("student") if isinstance(data.get("student"), dict) else {}
-    backend = student.get("backend", "seq2seq")
-    if isinstance(backend, str) and backend not in STUDENTS.names():
-        problems.append(f"student.backend: unknown student backend {backend!r}; valid choices: "
-                        f"{', '.join(STUDENTS.names())} (a plugin module can register more)")
-    if task is not None and config is not None:
-        fmt = config.student.target_format
-        if fmt not in task.target_formats:
-            problems.append(f"student.target_format: {task_name} has no format {fmt!r}; valid "
-                            f"choices: {', '.join(task.target_formats)}")
-    return problems
-
-
-def _build_task(name: str, options: Any) -> tuple[Any, str]:
-    from mckd.tasks import get_task
-
-    if not isinstance(options, dict):
-        return None, ""  # the schema reports a wrong type
-    try:
-        return get_task(name, **options), ""
-    except TypeError as exc:
-        return None, f"task.options: {name} does not accept {sorted(options)} ({exc})"
-    except MckdError as exc:  # e.g. a malformed label inventory: list it with the rest
-        return None, f"task.options: {exc}"
 
 
 def _data_problems(section: Any, task_section: Any) -> list[str]:

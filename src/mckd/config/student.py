@@ -21,9 +21,11 @@ Paper-like values for GPU users (the paper's T5-base students)::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mckd.config.fingerprints import RUNTIME, AddedLater
 
 
 class TaggerConfig(BaseModel):
@@ -55,8 +57,9 @@ class TaggerConfig(BaseModel):
                               description="encoder learning rate (mode: finetune)")
     max_length: int = Field(256, ge=8, description="word pieces per input; words past it "
                             "get the last piece's features")
-    feature_batch_size: int = Field(64, ge=1, description="inputs per encoder pass")
-    feature_cache: str = Field(
+    feature_batch_size: Annotated[int, RUNTIME] = Field(
+        64, ge=1, description="inputs per encoder pass")
+    feature_cache: Annotated[str, RUNTIME] = Field(
         "cache/features.sqlite", description="where frozen-encoder features are kept, keyed by "
         "encoder and input (relative to the working directory, like the teacher ledger)")
 
@@ -110,7 +113,7 @@ class StudentConfig(BaseModel):
         "number, suffix -ing/-ed/-s/..., hyphen) or a single <unk> (scratch)",
     )
 
-    tagger: TaggerConfig = Field(default_factory=TaggerConfig,
+    tagger: Annotated[TaggerConfig, AddedLater()] = Field(default_factory=TaggerConfig,
                                  description="the tagger backend's encoder and head")
 
     # -- training --------------------------------------------------------------------------
@@ -127,24 +130,24 @@ class StudentConfig(BaseModel):
         None, ge=1, description="examples per forward pass; gradients accumulate up to "
         "batch_size (None = batch_size)"
     )
-    batching: Literal["random", "by_length"] = Field(
+    batching: Annotated[Literal["random", "by_length"], AddedLater("by_length")] = Field(
         "random", description="'random': each batch a random draw (the paper's shuffled "
         "batches), run as length_groups forward passes of similar length; 'by_length': batches "
         "of one length range (less padding, ~1.6x faster on CPU, but measured worse: see "
         "mckd.students.batching)"
     )
-    length_groups: int = Field(
+    length_groups: Annotated[int, AddedLater(2)] = Field(
         2, ge=1, le=16, description="batching: random: forward passes per step, each holding "
         "examples of similar length (the gradient is the whole batch's; more groups = less "
         "padding, more passes); with the unpadded forward: attention blocks per pass"
     )
-    unpadded: bool = Field(
+    unpadded: Annotated[bool, AddedLater(False)] = Field(
         True, description="BART students: run every token-wise layer (projections, "
         "feed-forward, vocabulary head, loss) on the batch's real tokens only, one pass per "
         "step; only attention sees padding (same loss as the padded forward; other models and "
         "compiled training use the padded forward)"
     )
-    batch_tokens: int | None = Field(
+    batch_tokens: Annotated[int | None, AddedLater(None)] = Field(
         None, ge=1, description="token budget of an effective batch: examples of similar length "
         "up to this many padded source+target tokens per optimizer step, instead of batch_size "
         "examples (None = batch_size examples per step); implies by_length batches"
@@ -178,17 +181,17 @@ class StudentConfig(BaseModel):
     precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="'auto': bf16 autocast when the device supports it, else fp32"
     )
-    compile: bool = Field(
+    compile: Annotated[bool, RUNTIME] = Field(
         False, description="torch.compile the training forward pass (dynamic shapes); on the "
         "2-core CPU it was slower for the default model (compile time ~1 minute, no speed-up)"
     )
-    parallel_steps: int = Field(
+    parallel_steps: Annotated[int, RUNTIME] = Field(
         1, ge=1, le=64, description="student trainings run at the same time where the plan "
         "allows (the two students of a stage; vanilla KD and SFT alongside the stages), each "
         "in its own process: on one GPU each (CUDA_VISIBLE_DEVICES), or on the CPU with the "
         "cores shared out; results are unchanged (mckd.pipeline.parallel)"
     )
-    threads: int | None = Field(
+    threads: Annotated[int | None, RUNTIME] = Field(
         None, ge=1, description="torch CPU threads (None = torch's default: all cores)"
     )
 

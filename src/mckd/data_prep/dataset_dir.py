@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -110,18 +109,3 @@ def _check_unique_ids(files: dict[str, list[Example]]) -> None:
             seen = owner.setdefault(ex_id, stem)
             if seen != stem and not (seen.startswith("labeled_") and stem.startswith("labeled_")):
                 raise DataError(f"example id {ex_id!r} is in both {seen} and {stem}")
-
-
-def shipped_dataset(name: str = "craft_demo") -> Path:
-    """Path of a dataset directory shipped inside the package (e.g. the CRAFT demo subset).
-
-    Raises:
-        DataError: no such shipped dataset.
-    """
-    root = Path(str(resources.files("mckd") / "data"))
-    path = root / name
-    if not (path / DATASET_JSON).is_file():
-        shipped = sorted(p.parent.name for p in root.glob(f"*/{DATASET_JSON}"))
-        raise DataError(f"no shipped dataset named {name!r}; the package ships: "
-                        f"{', '.join(shipped)}")
-    return path

@@ -1,4 +1,5 @@
-"""What every step runner receives (the run's config, task, data, manifest) and returns."""
+"""What every step runner receives (its ``Step``, the run's config, task, data, manifest) and
+returns (``StepOutput``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,36 @@ PREDICTIONS = "predictions.jsonl"
 METRICS = "metrics.json"
 
 
+@dataclass(frozen=True)
+class Step:
+    """One resumable unit of work.
+
+    Attributes:
+        name: unique, also its folder for student steps ("stage_1/A", "final").
+        kind: teacher | partitions | stage | final | vanilla_kd | kd_sd_filter | sft |
+            evaluate.
+        deps: steps whose artifacts it reads.
+        config: the config values it depends on, by section (fingerprinted).
+        seed: its seed, derived from the run seed.
+        out: the file or folder it owns, relative to the run directory (None: evaluate).
+        stage: the MCKD stage a student step belongs to (final: K, final_<j>: j; vanilla KD
+            and KD + SD: 1; SFT: 0).
+        params: for stage steps, the student's role: stage, part, trains_on, relabels; for
+            kd_sd_filter, the fraction kept.
+        part: the partition a stage student belongs to ("A", "B", ...; None for other steps).
+    """
+
+    name: str
+    kind: str
+    deps: tuple[str, ...]
+    config: dict[str, Any]
+    seed: int
+    out: str | None
+    stage: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+    part: str | None = None
+
+
 @dataclass
 class RunContext:
     """The shared state of one run."""
@@ -29,6 +60,9 @@ class RunContext:
     task: Task
     data: RunData
     manifest: Manifest
+    #: every step of the run's plan by name (``mckd.pipeline.steps.build_plan``): what a step
+    #: that reads others (``deps``) knows of each, without parsing names
+    plan: dict[str, Step] = field(default_factory=dict)
     #: under a multi-process launcher, process 0's ``mckd.pipeline.launched.Leader``
     leader: Any = None
 

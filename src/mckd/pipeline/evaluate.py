@@ -24,13 +24,14 @@ from mckd.pipeline.context import (
     PREDICTIONS,
     TEACHER_LABELS,
     RunContext,
+    Step,
     StepOutput,
     checked_of,
     read_labels,
 )
-from mckd.pipeline.runlog import peak_gpu_mb, peak_rss_mb
-from mckd.pipeline.steps import Step
+from mckd.pipeline.runlog import peak_gpu_mb
 from mckd.students import STUDENTS
+from mckd.students.runtime import peak_rss_mb
 
 log = logging.getLogger(__name__)
 
@@ -38,26 +39,20 @@ SIMULATION_NOTE = ("The teacher is a simulation (gold labels corrupted to a targ
                    "language model; its row shows the labels the students learned from.")
 
 
-def method_of(ctx: RunContext, step_name: str) -> tuple[str, str]:
+def method_of(ctx: RunContext, step: Step) -> tuple[str, str]:
     """(metrics key, display label) of the method a step's output stands for."""
     K, cfg = ctx.config.mckd.stages, ctx.config.mckd
     gold = " + gold" if cfg.mix_gold else ""
     variant = (" (self-partition)" if cfg.relabel == "self" else "") + gold
-    if step_name == "teacher":
-        return "teacher", "teacher"
-    if step_name == "sft":
-        return "sft", "SFT (gold only)"
-    if step_name == "final":
+    if step.kind == "final" and step.name != "final":  # final_<j>: the mckd.sweep's j stages
+        return f"mckd_{step.stage}", f"{step.stage}-stage MCKD{variant}"
+    if step.kind == "final":
         return ("vanilla_kd", f"vanilla KD{gold}") if K == 1 else ("mckd", f"{K}-stage MCKD{variant}")
-    if step_name.startswith("final_"):
-        j = step_name.removeprefix("final_")
-        return f"mckd_{j}", f"{j}-stage MCKD{variant}"
-    if step_name == "vanilla_kd":
-        return "vanilla_kd", f"vanilla KD{gold}"
-    if step_name == "kd_sd_filter":
-        return "kd_sd_filter", f"KD + SD w/ filter{gold}"
-    stage, part = step_name.removeprefix("stage_").split("/")
-    return step_name, f"stage {stage} student {part}"
+    if step.kind == "stage":
+        return step.name, f"stage {step.stage} student {step.part}"
+    return {"teacher": ("teacher", "teacher"), "sft": ("sft", "SFT (gold only)"),
+            "vanilla_kd": ("vanilla_kd", f"vanilla KD{gold}"),
+            "kd_sd_filter": ("kd_sd_filter", f"KD + SD w/ filter{gold}")}[step.kind]
 
 
 def run_evaluate_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
@@ -67,7 +62,7 @@ def run_evaluate_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     methods: dict[str, dict[str, Any]] = {}
     artifacts = []
     for dep in step.deps:
-        key, label = method_of(ctx, dep)
+        key, label = method_of(ctx, ctx.plan[dep])
         t0 = time.perf_counter()
         scored = _scored_inputs(ctx, step, dep)
         reused = _reusable(ctx, dep, scored)

@@ -25,12 +25,12 @@ from mckd.core.records import Checked, Completion, Example, Pseudolabel, Status
 from mckd.pipeline.context import (
     TEACHER_LABELS,
     RunContext,
+    Step,
     StepOutput,
     checked_of,
     gold_score,
     status_counts,
 )
-from mckd.pipeline.steps import Step
 from mckd.teachers import TEACHERS
 from mckd.teachers.base import Teacher
 

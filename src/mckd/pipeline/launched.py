@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import time
 import uuid
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from mckd.core.errors import MckdError
+from mckd.core.jsonl import write_json
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +49,6 @@ def share_session(run_dir: Path) -> Path:
     return Path(run_dir) / CHANNEL / str(token)
 
 
-def _write_atomic(path: Path, payload: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 class Leader:
     """Process 0's side: posts a job before each student training, and the end of the run."""
 
@@ -69,15 +62,15 @@ class Leader:
     def post_training(self, step: str, out_dir: Path, pairs: Sequence[tuple[str, str]],
                       seed: int) -> None:
         """Announce the training the leader is about to start (followers join it)."""
-        _write_atomic(self.session / f"job-{self.posted:04d}.json", {
+        write_json(self.session / f"job-{self.posted:04d}.json", {
             "n": self.posted, "step": step, "out_dir": str(out_dir), "seed": seed,
-            "pairs": [list(p) for p in pairs]})
+            "pairs": [list(p) for p in pairs]}, indent=None)
         self.posted += 1
         log.info("%s: training data-parallel with the launcher's other processes", step)
 
     def end(self, error: str | None = None) -> None:
         """Tell followers the run is over (``error``: why the leader stopped)."""
-        _write_atomic(self.session / "end.json", {"jobs": self.posted, "error": error})
+        write_json(self.session / "end.json", {"jobs": self.posted, "error": error}, indent=None)
 
 
 def follow(config: Any, session: Path) -> int:

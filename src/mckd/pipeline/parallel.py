@@ -21,17 +21,17 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from mckd.pipeline.steps import Step
+from mckd.pipeline.context import Step
+from mckd.pipeline.runners import STUDENT_KINDS
 
 log = logging.getLogger(__name__)
 
-#: step kinds that train a student (and may run in a child process)
-STUDENT_KINDS = frozenset({"stage", "final", "vanilla_kd", "kd_sd_filter", "sft"})
 
 
 def child_threads(sharing: int, configured: int | None) -> int:
@@ -72,26 +72,12 @@ def _child(run_dir: str, step_name: str, fp: str, slot: int, gpus: int, threads:
                         "%(name)s: %(message)s", datefmt="%H:%M:%S")
     if gpus:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(slot % gpus)
-    from mckd.config.loading import load_config
-    from mckd.pipeline.context import RunContext
-    from mckd.pipeline.data import load_run_data
-    from mckd.pipeline.manifest import Manifest
-    from mckd.pipeline.run import RUNNERS
-    from mckd.pipeline.runlog import LOG_FILE, log_to_file, peak_gpu_mb, peak_rss_mb
-    from mckd.pipeline.steps import build_plan
-    from mckd.tasks import get_task
+    from mckd.pipeline.runlog import LOG_FILE, log_to_file, peak_gpu_mb
+    from mckd.pipeline.runners import RUNNERS, context_from_run_dir
+    from mckd.students.runtime import peak_rss_mb
 
-    config = load_config(Path(run_dir) / "config.yaml")
-    if not gpus:
-        student = config.student.model_copy(update={"threads": threads})
-        config = config.model_copy(update={"student": student})
-    task = get_task(config.task.name, **config.task.options)
-    data = load_run_data(config, task)
-    step = next(s for s in build_plan(config, data) if s.name == step_name)
-    ctx = RunContext(config=config, run_dir=Path(run_dir), task=task, data=data,
-                     manifest=Manifest(Path(run_dir), config.name))
-    import time
-
+    ctx, step = context_from_run_dir(Path(run_dir), step_name,
+                                     threads=None if gpus else threads)
     started = time.perf_counter()
     with log_to_file(Path(run_dir) / LOG_FILE):  # appends, like the parent's lines
         out = RUNNERS[step.kind](ctx, step, fp)

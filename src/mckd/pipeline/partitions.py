@@ -12,13 +12,9 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from mckd.core.jsonl import write_json
-from mckd.pipeline.context import PARTITIONS, RunContext, StepOutput
-
-if TYPE_CHECKING:
-    from mckd.pipeline.steps import Step
+from mckd.pipeline.context import PARTITIONS, RunContext, Step, StepOutput
 
 PART_NAMES = string.ascii_uppercase
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from mckd.core.errors import ConfigError, RunStateError
 from mckd.core.hashing import fingerprint
+from mckd.pipeline.context import Step
 from mckd.pipeline.manifest import Manifest
-from mckd.pipeline.steps import Step, input_parts
+from mckd.pipeline.steps import input_parts
 
 log = logging.getLogger(__name__)
 

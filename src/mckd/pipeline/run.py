@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,39 +29,26 @@ from mckd.config.loading import dump_config
 from mckd.config.schema import RunConfig
 from mckd.core.errors import ConfigError, RunStateError
 from mckd.core.hashing import fingerprint
-from mckd.pipeline.context import METRICS, RunContext, StepOutput
+from mckd.core.jsonl import atomic_text
+from mckd.pipeline.context import METRICS, RunContext, Step, StepOutput
 from mckd.pipeline.data import load_run_data
-from mckd.pipeline.evaluate import run_evaluate_step
-from mckd.pipeline.labeling import partial_path, run_teacher_step
+from mckd.pipeline.labeling import partial_path
 from mckd.pipeline.launched import Leader, follow, share_session
 from mckd.pipeline.manifest import Manifest
-from mckd.pipeline.parallel import STUDENT_KINDS, run_steps_in_parallel
-from mckd.pipeline.partitions import run_partitions_step
+from mckd.pipeline.parallel import run_steps_in_parallel
 from mckd.pipeline.resume import apply_force, clear_outputs, steps_to_run
-from mckd.pipeline.runlog import LOG_FILE, log_to_file, peak_gpu_mb, peak_rss_mb
-from mckd.pipeline.selfdistill import run_kd_sd_filter_step
-from mckd.pipeline.steps import Step, build_plan, input_parts
+from mckd.pipeline.runlog import LOG_FILE, log_to_file, peak_gpu_mb
+from mckd.pipeline.runners import RUNNERS, STUDENT_KINDS
+from mckd.pipeline.steps import build_plan, input_parts
 from mckd.pipeline.student_support import check_student_support
 from mckd.pipeline.tracking import RunTracker, open_tracker
-from mckd.pipeline.training import run_final_step, run_sft_step, run_stage_step
 from mckd.students.distributed import is_main_process, world_size
+from mckd.students.runtime import peak_rss_mb
 from mckd.tasks import get_task
 
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.yaml"
-
-RUNNERS: dict[str, Callable[[RunContext, Step, str], StepOutput]] = {
-    "teacher": run_teacher_step,
-    "partitions": run_partitions_step,
-    "stage": run_stage_step,
-    "final": run_final_step,
-    "vanilla_kd": run_final_step,
-    "kd_sd_filter": run_kd_sd_filter_step,
-    "sft": run_sft_step,
-    "evaluate": run_evaluate_step,
-}
-
 
 @dataclass
 class RunResult:
@@ -141,7 +128,7 @@ def _run_here(config: RunConfig, run_dir: Path, force_from: str | None, force: b
         todo = steps_to_run(plan, manifest, run_dir)
         _save_config(run_dir, config)
         ctx = RunContext(config=config, run_dir=run_dir, task=task, data=data,
-                         manifest=manifest, leader=leader)
+                         manifest=manifest, plan={s.name: s for s in plan}, leader=leader)
         skipped = [s.name for s in plan if s not in todo]
         if skipped:
             log.info("already finished, skipped: %s", ", ".join(skipped))
@@ -222,9 +209,8 @@ def _run_all(ctx: RunContext, todo: list[Step], forced: set[str] | list[str],
 
 def _save_config(run_dir: Path, config: RunConfig) -> None:
     """Write the resolved config as ``config.yaml`` (atomically)."""
-    tmp = run_dir / f".{CONFIG_FILE}.tmp"
-    tmp.write_text(dump_config(config), encoding="utf-8")
-    os.replace(tmp, run_dir / CONFIG_FILE)
+    with atomic_text(run_dir / CONFIG_FILE) as fh:
+        fh.write(dump_config(config))
     log.info("resolved config saved to %s", run_dir / CONFIG_FILE)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import resource
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,13 +29,6 @@ def log_to_file(path: Path) -> Iterator[None]:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
         handler.close()
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MiB (ru_maxrss is KiB on Linux)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # macOS reports bytes
-    return round(peak / scale, 1)
 
 
 def peak_gpu_mb() -> float | None:

@@ -13,8 +13,14 @@ import logging
 from typing import Any
 
 from mckd.core.jsonl import write_jsonl
-from mckd.pipeline.context import RELABELS, TEACHER_LABELS, RunContext, StepOutput, read_labels
-from mckd.pipeline.steps import Step
+from mckd.pipeline.context import (
+    RELABELS,
+    TEACHER_LABELS,
+    RunContext,
+    Step,
+    StepOutput,
+    read_labels,
+)
 from mckd.pipeline.student_support import generate_scored
 from mckd.pipeline.training import check_relabels, train_student
 from mckd.students import STUDENTS

@@ -11,85 +11,28 @@ K > 1, because with K = 1 the final student *is* vanilla KD; ``final_<j>`` is th
 of a j-stage run, trained on the relabels of stage j-1 of the shared chain; ``kd_sd_filter``
 reads the vanilla KD student; ``sft`` reads only the gold examples.) A step's input fingerprint
 covers the config values it reads, its seed and the output fingerprints of the steps it reads.
-Options that are off add nothing to a fingerprint, so runs made before they existed resume.
+Options that are off add nothing to a fingerprint, so runs made before they existed resume;
+settings marked on the schema as runtime-only or added later are left out
+(``mckd.config.fingerprints``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from mckd.config.fingerprints import fingerprinted
 from mckd.config.schema import RunConfig
-from mckd.config.student import TaggerConfig
 from mckd.core.hashing import fingerprint, stable_seed
+from mckd.pipeline.context import Step
 from mckd.pipeline.data import RunData
 from mckd.pipeline.manifest import Manifest
 from mckd.pipeline.partitions import part_names, relabeled_part, training_parts
-
-#: settings that change how a step runs, not what it produces: changing them between reruns
-#: of a run directory is allowed (they are left out of the input fingerprints)
-RUNTIME_ONLY = {
-    "student": ("threads", "compile", "parallel_steps"),
-    "student.tagger": ("feature_cache", "feature_batch_size"),
-    "teacher.openai": ("api_key_env", "concurrency", "timeout_s", "http_client", "max_attempts",
-                       "backoff_base_s", "backoff_max_s", "max_retry_after_s", "progress_bar",
-                       "ledger", "budget"),
-    # answers come from the ledger, whose key holds neither the batch nor the device
-    "teacher.transformers": ("device", "batch_size", "progress_bar", "ledger"),
-}
-
-
-#: settings added after run directories already existed, left out of the fingerprints while
-#: they hold these values (which reproduce what earlier versions did), so those runs resume
-ADDED_LATER = {
-    # batching/length_groups: earlier versions drew by_length batches (length_groups unused);
-    # unpadded: earlier versions ran the padded forward; tagger: the seq2seq-only versions
-    "student": {"batch_tokens": None, "batching": "by_length", "length_groups": 2,
-                "unpadded": False,
-                "tagger": {k: v for k, v in TaggerConfig().model_dump(mode="json").items()
-                           if k not in RUNTIME_ONLY["student.tagger"]}},
-}
-
-
-def _without(section: dict[str, Any], where: str) -> dict[str, Any]:
-    later = ADDED_LATER.get(where, {})
-    return {k: v for k, v in section.items() if k not in RUNTIME_ONLY.get(where, ())
-            and not (k in later and v == later[k])}
 
 
 def teacher_inputs(config: RunConfig) -> dict[str, Any]:
     """The teacher settings that shape its labels: the backend and its own section only."""
     backend = config.teacher.backend
-    options = config.teacher.backend_options().model_dump(mode="json")
-    return {"backend": backend, backend: _without(options, f"teacher.{backend}")}
-
-
-@dataclass(frozen=True)
-class Step:
-    """One resumable unit of work.
-
-    Attributes:
-        name: unique, also its folder for student steps ("stage_1/A", "final").
-        kind: teacher | partitions | stage | final | vanilla_kd | kd_sd_filter | sft |
-            evaluate.
-        deps: steps whose artifacts it reads.
-        config: the config values it depends on, by section (fingerprinted).
-        seed: its seed, derived from the run seed.
-        out: the file or folder it owns, relative to the run directory (None: evaluate).
-        stage: the MCKD stage a student step belongs to (final: K, final_<j>: j; vanilla KD
-            and KD + SD: 1; SFT: 0).
-        params: for stage steps, the student's role: stage, part, trains_on, relabels; for
-            kd_sd_filter, the fraction kept.
-    """
-
-    name: str
-    kind: str
-    deps: tuple[str, ...]
-    config: dict[str, Any]
-    seed: int
-    out: str | None
-    stage: int = 0
-    params: dict[str, Any] = field(default_factory=dict)
+    return {"backend": backend, backend: fingerprinted(config.teacher.backend_options())}
 
 
 def input_parts(step: Step, manifest: Manifest) -> dict[str, Any] | None:
@@ -109,9 +52,7 @@ def build_plan(config: RunConfig, data: RunData) -> list[Step]:
     K, seed = config.mckd.stages, config.seed
     prints = data.fingerprints
     task = config.task.model_dump(mode="json")
-    student = config.student.model_dump(mode="json")
-    student["tagger"] = _without(student["tagger"], "student.tagger")
-    student = _without(student, "student")
+    student = fingerprinted(config.student)
     watch = _heldout_inputs(config, data)
     learn = {"task": task, "student": student, "data.dev": prints.get("dev"), **watch}
     if config.mckd.mix_gold:
@@ -176,7 +117,7 @@ def _stage_chain(config: RunConfig, data: RunData, learn: dict[str, Any]) -> lis
                     "relabels": relabeled_part(part, names, config.mckd.relabel)}
             stage_steps.append(Step(name, "stage", ("partitions", *labels_from),
                                     {**learn, "role": role}, stable_seed(seed, name), name,
-                                    stage=stage, params=role))
+                                    stage=stage, params=role, part=part))
         steps += stage_steps
         labels_from = tuple(s.name for s in stage_steps)
     return steps

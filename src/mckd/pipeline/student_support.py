@@ -32,8 +32,7 @@ from mckd.tasks.base import DecodingConstraint, Task
 
 if TYPE_CHECKING:
     from mckd.core.records import Example
-    from mckd.pipeline.context import RunContext
-    from mckd.pipeline.steps import Step
+    from mckd.pipeline.context import RunContext, Step
 
 #: class attribute of a backend whose students implement ``generate_scored``
 SCORED_GENERATION = "scored_generation"

@@ -23,12 +23,12 @@ from mckd.pipeline.context import (
     RELABELS,
     TEACHER_LABELS,
     RunContext,
+    Step,
     StepOutput,
     gold_score,
     read_labels,
     status_counts,
 )
-from mckd.pipeline.steps import Step
 from mckd.pipeline.student_support import heldout_arguments
 from mckd.students import STUDENTS
 from mckd.students.base import FidelityFn, StudentBackend
@@ -62,13 +62,13 @@ def make_fidelity_fn(task: Task, fmt: str) -> FidelityFn:
 
 def current_labels(ctx: RunContext, step: Step) -> dict[str, dict[str, Any]]:
     """Labels of the unlabeled inputs as the step's dependencies left them."""
-    if step.deps[-1] == "teacher":
+    sources = [ctx.plan[dep] for dep in step.deps if ctx.plan[dep].kind in ("teacher", "stage")]
+    if sources[-1].kind == "teacher":
         rows = read_labels(ctx.path(TEACHER_LABELS))
         return {i: r for i, r in rows.items() if r.get("split") == "unlabeled"}
     labels: dict[str, dict[str, Any]] = {}
-    for dep in step.deps:
-        if dep.startswith("stage_"):
-            labels.update(read_labels(ctx.path(f"{dep}/{RELABELS}")))
+    for stage_step in sources:
+        labels.update(read_labels(ctx.path(f"{stage_step.out}/{RELABELS}")))
     return labels
 
 

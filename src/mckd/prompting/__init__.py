@@ -6,13 +6,7 @@ task has already written in its prompt form; nothing here knows about tasks or L
 
 from __future__ import annotations
 
-from mckd.prompting.demos import (
-    SELECTION_METHODS,
-    BM25Selector,
-    DemoSelector,
-    RandomSelector,
-    make_selector,
-)
+from mckd.prompting.demos import BM25Selector, DemoSelector, RandomSelector
 from mckd.prompting.packing import Packed, PackingStats, estimate_tokens, pack
 from mckd.prompting.render import (
     Demo,
@@ -21,6 +15,7 @@ from mckd.prompting.render import (
     render_chat,
     render_completion,
 )
+from mckd.prompting.selection import SELECTION_METHODS, make_selector
 
 __all__ = [
     "SELECTION_METHODS",

@@ -7,7 +7,8 @@ hits the request ledger.
 
 ``random`` is the paper's: ``k`` demos drawn per query with a seed derived from (seed, query
 id). ``bm25`` ranks the pool by Okapi BM25 similarity to the query (lexical nearest neighbours).
-``dense`` ranks it by cosine similarity of sentence embeddings (:mod:`mckd.prompting.dense`).
+``dense`` ranks it by cosine similarity of sentence embeddings (:mod:`mckd.prompting.dense`);
+:func:`mckd.prompting.selection.make_selector` builds one by name.
 
 Selectors may embed or index queries ahead of time: :meth:`DemoSelector.prepare` is called with
 every query before a labeling job starts (a no-op for ``random`` and ``bm25``).
@@ -20,16 +21,12 @@ import random
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from mckd.core.errors import ConfigError
 from mckd.core.hashing import stable_seed
 from mckd.prompting.render import Demo
 
-if TYPE_CHECKING:
-    from mckd.prompting.dense import Encoder
-
-SELECTION_METHODS = ("random", "bm25", "dense")
 _WORD = re.compile(r"\w+")
 
 
@@ -117,30 +114,3 @@ class BM25Selector:
         scored = zip(self.scores(query), self.pool, strict=True)
         ranked = sorted((-score, demo.id, demo) for score, demo in scored if demo.id != query_id)
         return [demo for _, _, demo in ranked[: self.k]]
-
-
-def make_selector(method: str, pool: Sequence[Demo], k: int, seed: int, *,
-                  encoder: Encoder | None = None) -> DemoSelector:
-    """Build the selector named ``method`` over ``pool``.
-
-    Args:
-        encoder: the sentence encoder of ``dense`` (see
-            :func:`mckd.prompting.encoders.load_encoder`); unused by the other methods.
-
-    Raises:
-        ConfigError: unknown method, negative ``k``, duplicate demo ids, or ``dense`` without
-            an encoder.
-    """
-    if method == "random":
-        return RandomSelector(pool, k, seed)
-    if method == "bm25":
-        return BM25Selector(pool, k)
-    if method == "dense":
-        if encoder is None:
-            raise ConfigError("dense demo selection needs an encoder (prompt.dense.encoder)")
-        from mckd.prompting.dense import DenseSelector
-
-        return DenseSelector(pool, k, encoder)
-    raise ConfigError(
-        f"unknown demonstration selection {method!r}; valid choices: {', '.join(SELECTION_METHODS)}"
-    )

@@ -22,11 +22,16 @@ _PIECE = re.compile(r"\w+|[^\w\s]")
 TokenCounter = Callable[[str], int]
 
 
+def count_pieces(text: str) -> int:
+    """Words (runs of word characters) and punctuation marks in ``text``."""
+    return len(_PIECE.findall(text))
+
+
 def estimate_tokens(text: str) -> int:
     """A cautious token estimate: words and punctuation marks, or one per 4 characters,
     whichever is larger (BPE vocabularies give about 4 characters of English per token and
     one token per bracket)."""
-    return max(len(_PIECE.findall(text)), math.ceil(len(text) / 4))
+    return max(count_pieces(text), math.ceil(len(text) / 4))
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,7 @@ def pick_device() -> str:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MiB."""
+    """Peak resident memory of this process so far, in MiB, to 0.1 (ru_maxrss is KiB on Linux,
+    bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)

@@ -167,11 +167,6 @@ class Ledger:
             failures = self._db.execute("SELECT COUNT(*) FROM failures").fetchone()[0]
         return {"answers": answers, "failures": failures}
 
-    def answered_ids(self) -> set[str]:
-        """Example ids with at least one stored answer."""
-        with self._lock:
-            return {r[0] for r in self._db.execute("SELECT DISTINCT example_id FROM answers")}
-
     def close(self) -> None:
         """Close the connection (idempotent)."""
         with self._lock:

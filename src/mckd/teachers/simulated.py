@@ -43,13 +43,13 @@ combination of target 70 and share 0.7 is out of reach for both (a warning says 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from mckd.config.teacher import SimulatedTeacherConfig
 from mckd.core.errors import ConfigError, MckdError
 from mckd.core.records import Completion, Example
+from mckd.prompting.packing import count_pieces
 from mckd.tasks.base import Task
 from mckd.teachers.base import Teacher
 from mckd.teachers.simulation import ERROR_MODELS
@@ -60,14 +60,6 @@ logger = logging.getLogger(__name__)
 
 #: demonstrations per prompt the usage estimate assumes (the paper's 30-shot prompts)
 SIMULATED_DEMOS = 30
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-
-
-def estimate_tokens(text: str) -> int:
-    """A rough BPE token count: one per word-character run and per other symbol."""
-    return len(_TOKEN.findall(text))
-
-
 class SimulatedTeacher(Teacher):
     """Corrupts gold labels like an LLM would (see the module docstring).
 
@@ -156,10 +148,11 @@ class SimulatedTeacher(Teacher):
 
     def _usage(self, example: Example, text: str) -> dict[str, int]:
         """Token counts an LLM would have reported for a 30-shot prompt like this input."""
-        source = estimate_tokens(example.source)
-        demo = source + estimate_tokens(self.task.gold_target(example)) + 4
+        # a rough BPE count: one token per word-character run and per other symbol
+        source = count_pieces(example.source)
+        demo = source + count_pieces(self.task.gold_target(example)) + 4
         prompt = SIMULATED_DEMOS * demo + source + 24
-        completion = estimate_tokens(text)
+        completion = count_pieces(text)
         return {"prompt_tokens": prompt, "completion_tokens": completion,
                 "total_tokens": prompt + completion}
 

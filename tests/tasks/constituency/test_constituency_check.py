@@ -8,7 +8,7 @@ import pytest
 
 from mckd.core.records import Status
 from mckd.tasks.constituency.check import check_labeled, check_paper
-from mckd.tasks.constituency.linearize import leaves_of_paper
+from mckd.tasks.constituency.linearize import from_paper
 
 SOURCE = "The dog barked at the cat ."
 GOLD = "( ( ( The ) ( dog ) ) ( ( barked ) ( ( at ) ( ( the ) ( cat ) ) ) ) ( . ) )"
@@ -127,7 +127,7 @@ def test_random_garbage_never_raises_and_repairs_are_consistent():
         if checked.status == Status.INVALID:
             assert checked.target is None and checked.reason
             continue
-        assert leaves_of_paper(checked.target) == words
+        assert from_paper(checked.target).leaves() == words
         again = check_paper(SOURCE, checked.target)
         assert again.status == Status.VALID and again.target == checked.target
 

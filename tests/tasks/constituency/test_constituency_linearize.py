@@ -13,7 +13,6 @@ from mckd.tasks.constituency.linearize import (
     from_labeled,
     from_paper,
     is_labeled_target,
-    leaves_of_paper,
     read_target,
     spans,
     to_labeled,
@@ -94,7 +93,6 @@ def test_malformed_paper_raises_with_reason(text, reason):
 
 
 def test_leaves_and_spans_helpers():
-    assert leaves_of_paper("((The)(dog)) (barked") == ["The", "dog", "barked"]
     assert spans(Tree.fromstring(DOG)) == {(0, 2), (0, 4)}
     assert spans(Tree.fromstring(DOG), min_len=1) == {(0, 2), (2, 3), (0, 4)}
 
@@ -114,7 +112,7 @@ def test_craft_sample_round_trips():
         assert to_paper(from_paper(paper)) == paper
         assert to_labeled(from_labeled(labeled)) == labeled
         assert to_paper(from_labeled(labeled)) == paper
-        assert from_paper(paper).leaves() == tree.leaves() == leaves_of_paper(paper)
+        assert from_paper(paper).leaves() == tree.leaves()
         # paper form keeps exactly the multi-word spans, labeled form every bracket
         assert spans(from_paper(paper)) == spans(tree)
         perfect = evalb_counts(tree, from_labeled(labeled), labeled=True)

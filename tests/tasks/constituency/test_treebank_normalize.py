@@ -12,7 +12,6 @@ from mckd.tasks.constituency.treebank import (
     normalize_tree,
     read_treebank,
     strip_label,
-    tree_pos,
     tree_to_line,
     tree_tokens,
 )
@@ -78,7 +77,7 @@ def test_tokens_and_pos_are_aligned():
     tree = normalize_tree(Tree.fromstring(
         "( (S (NP-SBJ (DT The) (NN striatum)) (NP (-NONE- *)) (VP (VBZ plays)) (. .)) )"))
     assert tree_tokens(tree) == ["The", "striatum", "plays", "."]
-    assert tree_pos(tree) == ["DT", "NN", "VBZ", "."]
+    assert [tag for _, tag in tree.pos()] == ["DT", "NN", "VBZ", "."]
 
 
 def test_tree_to_line_refuses_what_cannot_be_read_back():

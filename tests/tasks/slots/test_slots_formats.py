@@ -8,7 +8,7 @@ import random
 import pytest
 from seqeval.metrics.sequence_labeling import get_entities
 
-from mckd.data_prep.dataset_dir import shipped_dataset
+from mckd.config.schema import builtin_data_root
 from mckd.tasks.slots.formats import (
     chunks,
     repair_bio,
@@ -83,7 +83,7 @@ def test_tags_of_target_is_strict():
 
 def test_every_demo_example_round_trips_through_every_format():
     task = SlotFillingTask()
-    examples = task.load(str(shipped_dataset("snips_demo") / "test.jsonl"))
+    examples = task.load(str(builtin_data_root() / "snips_demo" / "test.jsonl"))
     for ex in examples:
         canonical = task.gold_target(ex)
         for fmt in task.target_formats:

@@ -7,8 +7,8 @@ import random
 import pytest
 from seqeval.metrics import f1_score, precision_score, recall_score
 
+from mckd.config.schema import builtin_data_root
 from mckd.core.records import Checked, Example, Status
-from mckd.data_prep.dataset_dir import shipped_dataset
 from mckd.tasks.slots.formats import to_interleaved
 from mckd.tasks.slots.metrics import chunk_counts, sentence_f1
 from mckd.tasks.slots.task import SlotFillingTask
@@ -72,7 +72,7 @@ def test_no_sentences_gives_zeros():
 
 
 def test_corpus_scores_equal_seqeval_on_corrupted_demo_predictions():
-    examples = TASK.load(str(shipped_dataset("snips_demo") / "test.jsonl"))
+    examples = TASK.load(str(builtin_data_root() / "snips_demo" / "test.jsonl"))
     rng = random.Random(3)
     types = sorted(TASK.slot_types)
     golds, preds, checked = [], [], []

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 from mckd.cli.main import main
+from mckd.config.schema import builtin_data_root
 from mckd.core.jsonl import read_jsonl
-from mckd.data_prep.dataset_dir import shipped_dataset
 from mckd.tasks.slots.task import SlotFillingTask
 
 
 def write_source(folder, n_train=12, n_valid=4, n_test=5):
     """SNIPS-style source files made of shipped demo examples."""
-    demo = list(read_jsonl(shipped_dataset("snips_demo") / "unlabeled.jsonl"))
+    demo = list(read_jsonl(builtin_data_root() / "snips_demo" / "unlabeled.jsonl"))
     folder.mkdir()
     start = 0
     for name, n in (("train", n_train), ("valid", n_valid), ("test", n_test)):

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
+from mckd.config.schema import builtin_data_root
 from mckd.core.errors import ConfigError, DataError
 from mckd.core.records import Example, Status
-from mckd.data_prep.dataset_dir import shipped_dataset
 from mckd.tasks import get_task
 from mckd.tasks.slots.formats import chunks, repair_bio
 from mckd.tasks.slots.task import SlotFillingTask
@@ -102,7 +102,7 @@ def test_scoring_unlabelled_data_is_a_clear_error():
 
 def test_the_shipped_demo_loads_with_its_39_slot_types():
     task = SlotFillingTask()
-    root = shipped_dataset("snips_demo")
+    root = builtin_data_root() / "snips_demo"
     sizes = {stem: len(task.load(str(root / f"{stem}.jsonl")))
              for stem in ("labeled_50", "labeled_250", "unlabeled", "dev", "test")}
     assert sizes == {"labeled_50": 50, "labeled_250": 250, "unlabeled": 10000, "dev": 200,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 from mckd.cli.main import main
+from mckd.config.schema import builtin_data_root
 from mckd.core.jsonl import read_jsonl
-from mckd.data_prep.dataset_dir import shipped_dataset
 from mckd.tasks.top.task import TopTask
 
 
 def write_source(folder, n_eval=14, n_test=6):
     """TOP-style source files made of shipped demo examples."""
-    demo = list(read_jsonl(shipped_dataset("top_demo") / "unlabeled.jsonl"))
+    demo = list(read_jsonl(builtin_data_root() / "top_demo" / "unlabeled.jsonl"))
     folder.mkdir()
     for name, rows in (("eval", demo[:n_eval]), ("test", demo[n_eval:n_eval + n_test])):
         lines = [json.dumps({"input": r["source"], "output": r["gold"],

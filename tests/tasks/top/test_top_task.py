@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
+from mckd.config.schema import builtin_data_root
 from mckd.core.errors import ConfigError, DataError
 from mckd.core.records import Example
-from mckd.data_prep.dataset_dir import shipped_dataset
 from mckd.tasks import get_task
 from mckd.tasks.top.task import TopTask
 
@@ -86,7 +86,7 @@ def test_formats_and_conversion():
 
 def test_the_shipped_demo_loads_and_round_trips():
     task = TopTask()
-    root = shipped_dataset("top_demo")
+    root = builtin_data_root() / "top_demo"
     sizes = {stem: len(task.load(str(root / f"{stem}.jsonl")))
              for stem in ("labeled_50", "labeled_250", "unlabeled", "dev", "test")}
     assert sizes == {"labeled_50": 50, "labeled_250": 250, "unlabeled": 3712, "dev": 200,

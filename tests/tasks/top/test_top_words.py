@@ -7,8 +7,8 @@ import random
 
 import pytest
 
+from mckd.config.schema import builtin_data_root
 from mckd.core.records import Status
-from mckd.data_prep.dataset_dir import shipped_dataset
 from mckd.tasks.top.check import check_tree
 from mckd.tasks.top.constraint import AllowedSymbols, TreeConstraint, WordsConstraint
 from mckd.tasks.top.formats import (
@@ -31,7 +31,7 @@ NESTED_WORDS = "[IN:GET_DISTANCE|X X X [SL:DESTINATION[IN:GET_LOCATION_HOME|X [S
 def demo() -> tuple[TopTask, list]:
     """The shipped demo's task (with its label inventory) and every example with gold."""
     task = TopTask()
-    root = shipped_dataset("top_demo")
+    root = builtin_data_root() / "top_demo"
     examples = [ex for path in sorted(root.glob("*.jsonl")) for ex in task.load(str(path))]
     return task, [ex for ex in examples if ex.gold is not None]
 

@@ -67,11 +67,6 @@ def tokenize_labeled(text: str) -> list[str]:
     return _LABELED_TOKEN.findall(text)
 
 
-def leaves_of_paper(text: str) -> list[str]:
-    """The words of a paper-form string, in order (brackets need not balance)."""
-    return [tok for tok in tokenize_paper(text) if tok not in ("(", ")")]
-
-
 def to_paper(tree: Tree) -> str:
     """The paper's unlabeled target for ``tree`` (see the module docstring).
 

@@ -37,6 +37,7 @@ import difflib
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from nltk import Tree
 
@@ -72,6 +73,13 @@ class SpanCounts:
     matched: int = 0
     gold: int = 0
     pred: int = 0
+
+    @classmethod
+    def between(cls, gold: Collection[Any], pred: Collection[Any]) -> SpanCounts:
+        """Counts of two span sets, or of two ``Counter``s of brackets (with multiplicity)."""
+        if isinstance(gold, Counter) and isinstance(pred, Counter):
+            return cls(sum((gold & pred).values()), sum(gold.values()), sum(pred.values()))
+        return cls(len(set(gold) & set(pred)), len(gold), len(pred))
 
     def __add__(self, other: SpanCounts) -> SpanCounts:
         return SpanCounts(self.matched + other.matched, self.gold + other.gold,
@@ -148,10 +156,15 @@ def paper_sentence_f1(
     if pred is None:
         return 0.0
     deleted = [tag in punct_tags for _, tag in gold.pos()]
-    g, p = _span_set(gold, gold, deleted), _span_set(pred, gold, deleted)
-    if not g and not p:
+    return span_set_f1(_span_set(gold, gold, deleted), _span_set(pred, gold, deleted))
+
+
+def span_set_f1(gold: Collection[tuple[int, int]], pred: Collection[tuple[int, int]]) -> float:
+    """F1 of two sets of (start, end) spans; 1.0 when both are empty (the paper's rule for a
+    sentence with no multi-word span)."""
+    if not gold and not pred:
         return 1.0
-    return SpanCounts(len(g & p), len(g), len(p)).f1
+    return SpanCounts.between(gold, pred).f1
 
 
 def _evalb_label(label: str) -> str | None:

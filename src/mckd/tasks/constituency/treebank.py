@@ -234,11 +234,6 @@ def tree_tokens(tree: Tree) -> list[str]:
     return list(tree.leaves())
 
 
-def tree_pos(tree: Tree) -> list[str]:
-    """The POS tag of each word of ``tree``, aligned with :func:`tree_tokens`."""
-    return [tag for _, tag in tree.pos()]
-
-
 def tree_to_line(tree: Tree) -> str:
     """One-line PTB string of ``tree`` that ``nltk.Tree.fromstring`` reads back equal.
 

@@ -18,6 +18,7 @@ sentence F1 0, no exact match. With no sentences every rate is 0.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from nltk import Tree
@@ -31,8 +32,7 @@ from mckd.tasks.top.formats import brackets, read_tree, to_string
 def bracket_counts(gold: Tree, pred: Tree | None) -> SpanCounts:
     """Matched / gold / predicted labeled brackets of one sentence (``None``: invalid)."""
     g = brackets(gold)
-    p = brackets(pred) if pred is not None else g - g
-    return SpanCounts(sum((g & p).values()), sum(g.values()), sum(p.values()))
+    return SpanCounts.between(g, brackets(pred) if pred is not None else Counter())
 
 
 def sentence_f1(gold: Tree, pred: Tree | None) -> float:

@@ -26,7 +26,7 @@ from nltk import Tree
 from mckd.core.errors import DataError
 from mckd.core.records import Example
 from mckd.tasks.constituency.linearize import to_paper, tokenize_paper
-from mckd.tasks.constituency.metrics import PUNCT_TAGS
+from mckd.tasks.constituency.metrics import PUNCT_TAGS, span_set_f1
 from mckd.teachers.simulation import surface as shared_surface
 from mckd.teachers.simulation.base import ErrorModel, Plan, Simulated, answer
 from mckd.teachers.simulation.constituency import surface
@@ -36,7 +36,6 @@ from mckd.teachers.simulation.constituency.tree import (
     Node,
     Sentence,
     from_nltk,
-    span_f1,
     spans,
     to_nltk,
 )
@@ -84,14 +83,14 @@ class ConstituencyErrorModel(ErrorModel):
     def systematic_score(self, prepared: PreparedTree, rules: tuple[str, ...]) -> float:
         root = prepared.root.copy()
         apply_rules(root, prepared.sent, rules)
-        return span_f1(set(prepared.gold), spans(root, prepared.sent))
+        return span_set_f1(set(prepared.gold), spans(root, prepared.sent))
 
     def simulate(self, prepared: PreparedTree, plan: Plan, edits: random.Random,
                  surface_rng: random.Random) -> Simulated:
         sent, gold = prepared.sent, set(prepared.gold)
         root = prepared.root.copy()
         fired = apply_rules(root, sent, plan.rules)
-        systematic = span_f1(gold, spans(root, sent))
+        systematic = span_set_f1(gold, spans(root, sent))
         score, counts = systematic, {}
         if plan.random_errors:
             root, score, kept = corrupt_to(root, sent, gold, plan.score, edits, plan.keep_u)

@@ -2,9 +2,10 @@
 
 Corruption edits a tree hundreds of times per sentence, so it works on plain ``Node`` objects
 whose leaves are word positions (ints) instead of ``nltk.Tree``. Words, POS tags and which
-words the metric ignores (punctuation) live in :class:`Sentence`. :func:`span_f1` is the
-paper's sentence F1 on this structure; it equals ``paper_sentence_f1`` of the rendered tree
-whenever the output keeps the input's words (tests check that).
+words the metric ignores (punctuation) live in :class:`Sentence`. The task's
+``span_set_f1`` of :func:`spans` is the paper's sentence F1 on this structure; it equals
+``paper_sentence_f1`` of the rendered tree whenever the output keeps the input's words (tests
+check that).
 """
 
 from __future__ import annotations
@@ -182,17 +183,6 @@ def index(root: Node, sent: Sentence) -> Indexed:
 def spans(root: Node, sent: Sentence) -> set[tuple[int, int]]:
     """Distinct spans over at least two scored words, in scored-word positions."""
     return set(index(root, sent).counts)
-
-
-def span_f1(gold: set[tuple[int, int]], pred: set[tuple[int, int]]) -> float:
-    """F1 of two span sets; 1.0 when both are empty (as the paper metric)."""
-    if not gold and not pred:
-        return 1.0
-    matched = len(gold & pred)
-    if not matched:
-        return 0.0
-    p, r = matched / len(pred), matched / len(gold)
-    return 2 * p * r / (p + r)
 
 
 def splice(parent: Node, idx: int) -> None:

@@ -14,6 +14,7 @@ from collections import Counter
 
 from nltk import Tree
 
+from mckd.tasks.constituency.metrics import SpanCounts
 from mckd.tasks.slots.formats import escape_word
 from mckd.tasks.top.formats import WORD
 from mckd.teachers.simulation.constituency.tree import Node, walk, words_under
@@ -63,12 +64,8 @@ def brackets(root: Node) -> Counter[Bracket]:
 
 
 def bracket_f1(gold: Counter[Bracket], pred: Counter[Bracket]) -> float:
-    """Labeled bracket F1 with multiplicity (0 when nothing matches)."""
-    matched = sum((gold & pred).values())
-    if not matched:
-        return 0.0
-    p, r = matched / sum(pred.values()), matched / sum(gold.values())
-    return 2 * p * r / (p + r)
+    """Labeled bracket F1 with multiplicity: the task's ``SpanCounts`` of the two."""
+    return SpanCounts.between(gold, pred).f1
 
 
 def render(root: Node, words: tuple[str, ...]) -> list[str]:
