@@ -38,7 +38,8 @@ def plot_fidelity_curves(curves: Sequence[Curve], path: Path, *, multi: bool = F
     any_heldout = any(v is not None for c in curves for v in c.heldout)
     fig, axes = new_figure(width=11.0 if any_heldout else 6.4, height=4.4,
                            ncols=2 if any_heldout else 1)
-    panels = [(axes[0][0], "fidelity")] + ([(axes[0][1], "heldout")] if any_heldout else [])
+    row = axes[0] if any_heldout else [axes]  # one panel: a bare Axes
+    panels = [(row[0], "fidelity")] + ([(row[1], "heldout")] if any_heldout else [])
     for curve in curves:
         name = f"{curve.experiment}: {curve.label}" if multi else curve.label
         style = "--" if curve.step.startswith("stage_") else "-"

@@ -178,8 +178,8 @@ def _timing(run: RunSummary) -> str:
         if finish > end:
             wall += finish - max(start, end)
             end = finish
-    return (f"{wall:.0f} s wall (1 s resolution), its steps' times add up to {total:.0f} s "
-            "(student steps run side by side with `student.parallel_steps`).")
+    side = " (student steps ran side by side)" if wall < total - 2 else ""
+    return f"{wall:.0f} s wall (1 s resolution); its steps' times add up to {total:.0f} s{side}."
 
 
 def _epoch_seconds(stamp: str) -> float:

@@ -27,7 +27,7 @@ from mckd.config.student import StudentConfig
 from mckd.core.errors import DataError, MckdError
 from mckd.core.hashing import stable_seed
 from mckd.core.jsonl import as_created, write_json
-from mckd.students.base import FidelityFn, Student, StudentBackend
+from mckd.students.base import FidelityFn, Student, StudentBackend, student_label
 from mckd.students.encoding import encode_pairs
 from mckd.students.interleave import WordInterleavedConstraint, aligned, deinterleave
 from mckd.students.scoring import ScoredOutput
@@ -250,11 +250,12 @@ class Seq2SeqStudentBackend(StudentBackend):
             return float(score_fn([s for s, _ in eval_pairs], [t for _, t in eval_pairs], outputs))
 
         selection = "dev" if use_dev else ("fidelity" if fidelity_fn else "exact_match")
-        log.info("student %s: %s", Path(out_dir).name, describe_score(selection, len(eval_pairs)))
+        log.info("student %s: %s", student_label(out_dir),
+                 describe_score(selection, len(eval_pairs)))
         summary = train_loop(
             model, sources, targets, cfg,
             seed=seed, pad_id=tokenizer.pad_token_id, precision=precision, evaluate=evaluate,
-            progress_desc=f"student {Path(out_dir).name}", score_name=score_name(selection),
+            progress_desc=f"student {student_label(out_dir)}", score_name=score_name(selection),
         )
         for row in summary["history"]:
             if row["epoch"] in heldout_scores:

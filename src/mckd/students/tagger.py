@@ -46,7 +46,7 @@ from mckd.config.student import StudentConfig
 from mckd.core.errors import ConfigError, DataError, MckdError
 from mckd.core.hashing import stable_seed
 from mckd.core.jsonl import as_created, write_json
-from mckd.students.base import FidelityFn, StudentBackend
+from mckd.students.base import FidelityFn, StudentBackend, student_label
 from mckd.students.features import FeatureCache, WordEncoder
 from mckd.students.selection import describe_score, score_name
 from mckd.students.seq2seq import exact_match_percent
@@ -164,9 +164,9 @@ class TaggerStudentBackend(StudentBackend):
                                   student.generate(src, constraint=constraint_used)))
 
         selection = "dev" if use_dev else ("fidelity" if fidelity_fn else "exact_match")
-        log.info("%s: %s", Path(out_dir).name, describe_score(selection, len(eval_pairs)))
+        log.info("%s: %s", student_label(out_dir), describe_score(selection, len(eval_pairs)))
         summary = train_tagger(student, pairs, cfg, seed=seed, evaluate=evaluate,
-                               desc=Path(out_dir).name, score_name=score_name(selection))
+                               desc=student_label(out_dir), score_name=score_name(selection))
         for row in summary["history"]:
             if row["epoch"] in heldout_scores:
                 row["heldout"] = round(heldout_scores[row["epoch"]], 3)
