@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from mckd.core.errors import MckdError
-from mckd.students.interleave import interleave
 from mckd.students.base import Student
+from mckd.students.interleave import interleave
 from mckd.tasks.base import Task
 
 log = logging.getLogger(__name__)

@@ -144,8 +144,8 @@ def _curves(experiments: Sequence[Experiment], out: Path, multi: bool) -> list[s
         return parts + ["Not available: the students recorded no per-epoch history.", ""]
     plot_fidelity_curves(curves, out / CURVES_PLOT, multi=multi)
     if not any(h is not None for c in curves for h in c.heldout):
-        parts += ["Held-out curves were not recorded (`analyses.heldout_curves: true` records "
-                  "them).", ""]
+        parts += [("Held-out curves were not recorded (`analyses.heldout_curves: true` "
+                   "records them)."), ""]
     return parts + [curves_table(curves, multi=multi), "", f"![fidelity curves]({CURVES_PLOT})",
                     ""]
 
