@@ -43,8 +43,24 @@ def test_hf_dataset_round_trips(run_dir, tmp_path):
                                                 "origin", "meta"}
 
 
-def test_unknown_labels_name_the_choices(run_dir, tmp_path, capsys):
-    assert main(["export", str(run_dir), "--labels", "stage_9", "-o", str(tmp_path / "x.jsonl")]) == 2
-    assert main(["export", str(run_dir), "--labels", "gold", "-o", str(tmp_path / "x.jsonl")]) == 2
+def test_labels_the_run_cannot_have_name_its_stages(run_dir, tmp_path, capsys):
+    for which in ("stage_5", "gold"):  # a finished 3-stage run has no stage_5: not "finish it"
+        assert main(["export", str(run_dir), "--labels", which, "-o", str(tmp_path / "x.jsonl")]) == 2
+        err = capsys.readouterr().err
+        assert (f"--labels {which!r}: this is a 3-stage run, so its collaborative stages are "
+                "stage_1, stage_2; choose teacher, final or one of those (this run has "
+                "written: teacher, stage_1, stage_2)") in err
+        assert "finish the run" not in err
+
+
+def test_labels_not_written_yet_say_what_exists(run_dir, tmp_path, capsys):
+    import shutil
+
+    partial = tmp_path / "partial"
+    shutil.copytree(run_dir, partial)
+    for path in partial.glob("stage_2/*/relabels.jsonl"):
+        path.unlink()
+    assert main(["export", str(partial), "--labels", "final", "-o", str(tmp_path / "x.jsonl")]) == 2
     err = capsys.readouterr().err
-    assert "choose teacher, final or stage_K (this run has: teacher, stage_1, stage_2)" in err
+    assert "stage_2 labels are not in" in err and "(this run has written: teacher, stage_1)" in err
+    assert "finish the run first" in err

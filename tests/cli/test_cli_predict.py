@@ -62,3 +62,8 @@ def test_predict_restores_the_inventory_and_constrains_to_it(slot_student, tmp_p
         assert len(tags) == len(row["source"].split())
         assert {t[2:] for t in tags if t != "O"} <= {"artist", "genre", "room"}
     assert "wrote 2 predictions" in capsys.readouterr().err  # stdout stays for the data
+    monkeypatch.setattr("sys.stdin", io.StringIO("Play jazz, in the kitchen?\n"))
+    assert main(["predict", str(slot_student), "-"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["source"] == "Play jazz , in the kitchen ?"  # punctuation split off
+    assert row["raw"].split()[0::2] == row["source"].split()

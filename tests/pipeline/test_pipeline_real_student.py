@@ -105,5 +105,5 @@ def test_parallel_student_steps_give_the_same_run(real_run, tmp_path):
     a, b = steps["stage_1/A"], steps["stage_1/B"]
     assert a["started"] < b["finished"] and b["started"] < a["finished"]
     log = (result.run_dir / "run.log").read_text()  # the children's lines land there too
-    assert "student B epoch 2" in log and "stage_1/A: relabeled part B" in log
+    assert "student stage_1/B epoch 2/" in log and "stage_1/A: relabeled part B" in log
     assert run_pipeline(config).ran == []  # and it resumes like any run

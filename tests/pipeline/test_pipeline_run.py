@@ -44,6 +44,7 @@ def test_full_run_writes_every_artifact(three_stage):
                 "final/predictions.jsonl", "final/metrics.json", "vanilla_kd/predictions.jsonl"]:
         assert (run / rel).is_file(), rel
     assert not list(run.glob("teacher/completions.partial-*"))  # removed once the step is done
+    assert not (run / ".lock").exists()  # the run directory's lock goes when the run ends
     labels = rows(run / "teacher/labels.jsonl")
     assert len(labels) == 48 + 12
     assert {r["split"] for r in labels} == {"unlabeled", "test"}

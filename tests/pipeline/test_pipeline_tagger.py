@@ -86,6 +86,24 @@ def test_predict_loads_the_final_tagger_and_labels_new_text(tagger_run):
     assert meta["task"] == "constituency" and meta["target_format"] == "compact"
 
 
+def test_predict_on_plain_text_tokenizes_like_the_data_and_shows_words_in_raw(tagger_run,
+                                                                             tmp_path, capsys):
+    from mckd.cli.main import main
+
+    result, _, _ = tagger_run
+    text = tmp_path / "in.txt"
+    text.write_text("The cells weren't stained in the retina.\n", encoding="utf-8")
+    assert main(["predict", str(result.run_dir / "final"), str(text)]) == 0
+    captured = capsys.readouterr()
+    row = json.loads(captured.out)
+    assert row["source"] == "The cells were n't stained in the retina ."  # PTB-style
+    words, symbols = row["raw"].split()[0::2], row["raw"].split()[1::2]
+    assert words == row["source"].split() and len(symbols) == len(words)
+    assert row["status"] == "valid" and "predict" not in captured.err  # no bar for one line
+    assert main(["predict", str(result.run_dir / "final"), str(text), "--pretokenized"]) == 0
+    assert json.loads(capsys.readouterr().out)["source"] == "The cells weren't stained in the retina."
+
+
 def test_parallel_steps_give_the_same_relabels(tagger_run, encoder, tmp_path):
     result, _, tmp = tagger_run
     config = tiny_config(tmp_path, *tagger_overrides(encoder, tmp_path / "f.sqlite"),

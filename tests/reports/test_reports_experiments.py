@@ -128,3 +128,64 @@ def test_single_seed_report_defaults_to_the_run_directory(experiments):
     path = write_report([experiments[0] / "seed_0"], resamples=50)
     assert path == experiments[0] / "seed_0" / "report.md"
     assert "seeds 0;" in path.read_text()
+
+
+def _retime(run: Path, teacher: dict) -> None:
+    """No held-out curve; two steps side by side (10:00:00-10:01:40 and 10:00:10-10:01:00)."""
+    manifest = json.loads((run / "manifest.json").read_text())
+    for entry in manifest["steps"].values():
+        for row in entry.get("info", {}).get("training", {}).get("history", []):
+            row.pop("heldout")
+    manifest["steps"]["stage_1/A"].update(started="2026-12-04T10:00:00+0000",
+                                          finished="2026-12-04T10:01:40+0000")
+    manifest["steps"]["stage_1/B"].update(started="2026-12-04T10:00:10+0000",
+                                          finished="2026-12-04T10:01:00+0000")
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["teacher"] = teacher
+    metrics["steps"] = {"stage_1/A": {"seconds": 100.0}, "stage_1/B": {"seconds": 50.0}}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+
+
+def test_two_runs_of_one_config_read_apart_and_the_report_says_what_it_counts(tmp_path):
+    teacher = {"backend": "simulated", "simulation": True,
+               "calibration": {"target": 57.5, "achieved": 56.71, "n": 1000},
+               "config": {"spread": 16.0}}
+    runs = []
+    for folder in ("a", "b"):
+        run = _run(tmp_path / folder, "craft-demo", 0,
+                   {"vanilla_kd": ("vanilla KD", [50.0] * 8)})
+        _retime(run, teacher)
+        runs.append(run)
+    out = tmp_path / "report"
+    write_report(runs, out, resamples=50)
+    text = (out / "report.md").read_text()
+    a, b = (f"craft-demo ({run})" for run in runs)
+    assert f"teacher of {b} is identical to teacher of {a} and is not repeated." in text
+    assert "| run | method | # seeds |" in text and "| paired seeds |" in text
+    assert ("Seed 0: `" + str(runs[0]) + "`, 100 s wall (1 s resolution); its steps' times add "
+            "up to 150 s (student steps ran side by side).") in text
+    assert ("Teacher: `simulated` (a simulation: gold labels corrupted with LLM-like errors, no "
+            "language model; calibrated to 57.5, achieved 56.71 on 1000 reference "
+            "examples).") in text
+    assert "```json" not in text and '"spread"' not in text  # no dump at the end
+    assert "Held-out curves were not recorded" in text
+    from PIL import Image
+
+    assert Image.open(out / "fidelity_curves.png").size == (768, 528)  # one panel: 6.4 x 4.4 in
+
+
+def test_the_same_run_twice_is_an_error(experiments):
+    from mckd.core.errors import MckdError
+
+    with pytest.raises(MckdError, match="given more than once"):
+        write_report([experiments[0], experiments[0]], experiments[0] / "r", resamples=50)
+
+
+def test_score_by_stage_joins_only_neighbouring_stage_counts():
+    from mckd.reports.plots import _runs_of_consecutive
+
+    points = [(0, 58.0, 0.0), (1, 65.6, 0.0), (3, 63.0, 0.0)]  # a 3-stage run, no sweep
+    assert _runs_of_consecutive(points) == [points[:2], points[2:]]
+    swept = [(0, 58.0, 0.0), (1, 65.6, 0.0), (2, 61.0, 0.0), (3, 63.0, 0.0)]
+    assert _runs_of_consecutive(swept) == [swept]

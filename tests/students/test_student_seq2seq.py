@@ -62,9 +62,28 @@ def test_training_lowers_the_loss_and_reports(trained):
     assert summary["selection"] == "exact_match"  # no fidelity function given
 
 
+def test_epoch_lines_name_the_score(tmp_path, caplog):
+    backend = Seq2SeqStudentBackend(tiny_config(max_epochs=2, min_epochs=2))
+    with caplog.at_level("INFO", logger="mckd.students"):
+        backend.train(random_pairs(16), tmp_path / "s", seed=1, constraint=CompactConstraint(),
+                      fidelity_fn=lambda s, r, o: 25.0)
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(line.startswith("student s: per-epoch fidelity: the task's score of its outputs "
+                               "against its own training labels (a fixed sample of 8 training "
+                               "pairs") and line.endswith("not a test score") for line in lines)
+    epochs = [line for line in lines if " epoch " in line and "loss" in line]
+    assert [e.split(":")[0] for e in epochs] == ["student s epoch 1/2", "student s epoch 2/2"]
+    assert all(", fidelity 25.0 (" in e and "s scoring)" in e for e in epochs)
+
+
 def test_checkpoint_loads_with_plain_transformers(trained):
+    import os
+    import stat
+
     _, out, _ = trained
     assert (out / "model.safetensors").exists()
+    mode = stat.S_IMODE(os.stat(out / STUDENT_META).st_mode)  # safetensors alone gives 0600
+    assert stat.S_IMODE(os.stat(out / "model.safetensors").st_mode) == mode
     meta = json.loads((out / STUDENT_META).read_text())
     assert meta["target_format"] == "compact" and meta["config"]["d_model"] == 32
     assert StudentConfig.model_validate(meta["config"]).d_model == 32

@@ -140,6 +140,33 @@ def test_a_saved_student_is_a_head_file_and_a_self_describing_meta(trained):
     assert {"O", "B-from", "I-from", "B-to", "B-day"} <= set(meta["student"]["labels"])
 
 
+def test_saved_files_have_the_mode_of_every_other_file(trained):
+    import os
+    import stat
+
+    _, tmp, _ = trained
+    folder = tmp / "student"
+    mode = stat.S_IMODE(os.stat(folder / STUDENT_META).st_mode)
+    assert mode & 0o044, "the meta file itself is readable by others (umask 022 or so)"
+    assert stat.S_IMODE(os.stat(folder / HEAD_FILE).st_mode) == mode  # safetensors gave 0600
+
+
+def test_epoch_lines_name_the_score_and_say_it_is_not_a_test_score(encoder_dir, tmp_path, caplog):
+    backend = TaggerStudentBackend(config(encoder_dir, tmp_path / "f.sqlite", max_epochs=2,
+                                          min_epochs=2, fidelity_sample=5))
+    with caplog.at_level("INFO", logger="mckd.students"):
+        backend.train(slot_pairs(), tmp_path / "s", seed=1, constraint=CONSTRAINT,
+                      fidelity_fn=lambda s, r, o: 50.0)
+    lines = [r.getMessage() for r in caplog.records]
+    assert ("s: per-epoch fidelity: the task's score of its outputs against its own training "
+            "labels (a fixed sample of 5 training pairs; the checkpoint rule stops on its "
+            "plateau), not a test score") in lines
+    epochs = [line for line in lines if " epoch " in line]
+    assert len(epochs) == 2
+    assert epochs[0].startswith("s epoch 1/2: loss ") and ", fidelity 50.00 (" in epochs[0]
+    assert "s training + " in epochs[0] and epochs[0].endswith("s scoring)")
+
+
 def test_same_seed_gives_identical_weights_and_features_are_encoded_once(trained, encoder_dir, caplog):
     backend, tmp, _ = trained
     rows = sqlite3.connect(tmp / "features.sqlite").execute("SELECT COUNT(*) FROM features")

@@ -36,26 +36,50 @@ def label_files(run: Path, which: str) -> list[Path]:
     """The label files behind ``which`` in ``run`` (teacher, final or stage_K).
 
     Raises:
-        MckdError: not a run directory, or the labels do not exist (yet).
+        MckdError: not a run directory, ``which`` is not one of the run's labels (the message
+            lists those the run has), or they are not written yet.
     """
     if not (run / "manifest.json").is_file():
         raise MckdError(f"{run} is not a run directory (no manifest.json); give runs/<name>")
-    stages = sorted((p for p in run.glob("stage_*") if p.name[6:].isdigit()),
-                    key=lambda p: int(p.name[6:]))
+    planned = _planned_stages(run)
+    written = [name for name in ["teacher", *planned] if _files(run, name)[1]]
+    have = f"this run has written: {', '.join(written) or 'none yet'}"
     if which == "final":
-        which = stages[-1].name if stages else "teacher"
+        which = planned[-1] if planned else "teacher"
+    if which != "teacher" and which not in planned:
+        stages = len(planned) + 1
+        plan = (f"its collaborative stages are {', '.join(planned)}" if planned
+                else "it has no collaborative stage")
+        raise MckdError(f"--labels {which!r}: this is a {stages}-stage run, so {plan}; choose "
+                        f"teacher, final or one of those ({have})")
+    files, complete = _files(run, which)
+    if not complete:
+        raise MckdError(f"{which} labels are not in {run} yet ({have}); finish the run first "
+                        "(`mckd run CONFIG` resumes it)")
+    return files
+
+
+def _planned_stages(run: Path) -> list[str]:
+    """``stage_1 .. stage_{K-1}`` of the run's config (``mckd.stages`` = K); the stage folders
+    on disk when the config cannot be read."""
+    import yaml
+
+    try:
+        stages = int(yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
+                     ["mckd"]["stages"])
+    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError):
+        found = [p.name for p in run.glob("stage_*") if p.name[6:].isdigit()]
+        return sorted(found, key=lambda name: int(name[6:]))
+    return [f"stage_{k}" for k in range(1, stages)]
+
+
+def _files(run: Path, which: str) -> tuple[list[Path], bool]:
+    """(label files of ``which``, whether they are all written)."""
     if which == "teacher":
         files = [run / "teacher" / "labels.jsonl"]
-    elif which.startswith("stage_"):
-        files = sorted((run / which).glob("*/relabels.jsonl"))
     else:
-        raise MckdError(f"--labels {which!r}: choose teacher, final or stage_K "
-                        f"(this run has: teacher{''.join(', ' + s.name for s in stages)})")
-    missing = [f for f in files if not f.is_file()]
-    if not files or missing:
-        raise MckdError(f"{which} labels are not in {run} yet ({missing[0] if missing else which}); "
-                        "finish the run first (`mckd run CONFIG` resumes it)")
-    return files
+        files = sorted((run / which).glob("*/relabels.jsonl"))
+    return files, bool(files) and all(f.is_file() for f in files)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "httpx2", "openai"):  # they log every request at INFO
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # "Matplotlib is building the font cache" (a WARNING, once per machine) and missing-font
+    # notes say nothing about the run
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     try:
         return int(args._run(args) or 0)
     except MckdError as exc:

@@ -23,6 +23,16 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()
 
 
+def as_created(*paths: str | os.PathLike[str]) -> None:
+    """Give files the mode ``open()`` creates files with (0644 under the usual umask 022).
+
+    Writers that go through a private temporary file (safetensors' ``save_file``, hence
+    ``save_pretrained``) leave their file 0600, unlike every other file of a run directory.
+    """
+    for path in paths:
+        os.chmod(path, _FILE_MODE)
+
+
 def read_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     """Yield one dict per non-blank line; malformed lines raise ``DataError`` naming the line."""
     path = Path(path)

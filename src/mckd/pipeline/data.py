@@ -12,6 +12,7 @@ from mckd.config.schema import RunConfig
 from mckd.core.errors import DataError
 from mckd.core.hashing import file_fingerprint, fingerprint, stable_seed
 from mckd.core.records import Example
+from mckd.students.runtime import in_worker_process
 from mckd.tasks.base import Task
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,9 @@ def load_run_data(config: RunConfig, task: Task) -> RunData:
         splits[role], files[role] = examples, path
         prints[role] = {"file": file_fingerprint(path), "n": len(examples),
                         "ids": fingerprint([ex.id for ex in examples])}
-        log.info("%s: %d examples from %s", role, len(examples), path)
+        # a student step's worker process reads the data again: the parent said it once
+        log.log(logging.DEBUG if in_worker_process() else logging.INFO,
+                "%s: %d examples from %s", role, len(examples), path)
     _check_disjoint(splits, files)
     missing = [ex.id for ex in splits["test"] if ex.gold is None]
     if missing:

@@ -32,7 +32,7 @@ from mckd.pipeline.context import (
     status_counts,
 )
 from mckd.teachers import TEACHERS
-from mckd.teachers.base import Teacher
+from mckd.teachers.base import Teacher, brief
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def run_teacher_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     todo = [ex for ex, _ in inputs if ex.id not in done]
     teacher = build_teacher(ctx, step.seed)
     log.info("teacher %s: %d inputs, %d already labelled, %d to request",
-             teacher.describe(), len(inputs), len(inputs) - len(todo), len(todo))
+             brief(teacher.describe()), len(inputs), len(inputs) - len(todo), len(todo))
     if todo:
         _request(teacher, todo, done, partial, total=len(inputs))
     missing = [ex.id for ex, _ in inputs if ex.id not in done]
@@ -150,7 +150,6 @@ def run_teacher_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     quality = gold_score(ctx, [(r["id"], checked_of(r)) for r in rows if r["split"] == "unlabeled"])
     if quality is not None:  # offline benchmarks only: how good the labels students learn are
         counts["unlabeled"]["gold_score"] = quality
-    log.info("teacher labels: %s", counts)
     info = {"teacher": teacher.describe(), "demonstrations": _demo_info(ctx)}
     return StepOutput([TEACHER_LABELS], counts=counts, info=info, cleanup=[partial])
 

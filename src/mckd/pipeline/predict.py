@@ -10,6 +10,7 @@ from typing import Any
 
 from mckd.core.errors import MckdError
 from mckd.students.base import Student
+from mckd.students.interleave import interleave
 from mckd.tasks.base import Task
 
 log = logging.getLogger(__name__)
@@ -57,13 +58,20 @@ def load_trained_student(folder: Path, *, task_name: str | None = None) -> Train
 
 
 def predict_records(trained: TrainedStudent, rows: list[dict[str, Any]], *, constrained: bool = True) -> list[dict[str, Any]]:
-    """Generate and check one output per row (``{"id", "source"}``); every row gets a result."""
+    """Generate and check one output per row (``{"id", "source"}``); every row gets a result.
+
+    ``raw`` is the student's output as it reads it: for a one-symbol-per-word target (both
+    backends' compact forms) each input word followed by its symbol (``The ((X cells X) ...``);
+    ``target`` is the task's canonical format."""
     task, fmt = trained.task, trained.target_format
     constraint = task.constraint(fmt) if (constrained and trained.constrained) else None
     sources = [r["source"] for r in rows]
-    outputs = trained.student.generate(sources, constraint=constraint, progress_desc="predict")
+    outputs = trained.student.generate(  # a bar only where it has something to show
+        sources, constraint=constraint, progress_desc="predict" if len(rows) >= 1000 else None)
     results = []
     for row, text in zip(rows, outputs, strict=True):
-        checked = task.check(row["source"], text, fmt)
-        results.append({"id": row["id"], "source": row["source"], **checked.to_dict()})
+        checked = task.check(row["source"], text, fmt).to_dict()
+        if len(text.split()) == len(row["source"].split()):  # one symbol per word: show them
+            checked["raw"] = interleave(row["source"].split(), text)  # side by side
+        results.append({"id": row["id"], "source": row["source"], **checked})
     return results

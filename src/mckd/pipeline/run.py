@@ -216,16 +216,21 @@ def _save_config(run_dir: Path, config: RunConfig) -> None:
 
 @contextmanager
 def _exclusive(run_dir: Path) -> Iterator[None]:
-    """Hold an advisory lock on the run directory (released by the OS even on kill -9)."""
+    """Hold an advisory lock on the run directory (released by the OS even on kill -9); the
+    lock file is removed when the run ends, so a finished run leaves no ``.lock`` behind."""
     import fcntl
 
-    with (run_dir / ".lock").open("w") as fh:
+    path = run_dir / ".lock"
+    with path.open("w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.fstat(fh.fileno()).st_nlink == 0:  # a run that just ended removed it
+                raise BlockingIOError
         except BlockingIOError:
             raise RunStateError(f"{run_dir} is in use by another mckd run; wait for it to "
                                 "finish or set another output_dir") from None
         try:
             yield
         finally:
+            path.unlink(missing_ok=True)  # still locked: nobody else holds this file
             fcntl.flock(fh, fcntl.LOCK_UN)

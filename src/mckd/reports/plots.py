@@ -5,6 +5,7 @@ The analyses' plots (teacher-quality halves, fidelity curves) are in ``plots_ana
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from statistics import mean, stdev
@@ -47,15 +48,38 @@ def _spread(values: list[float]) -> tuple[float, float]:
     return mean(values), (stdev(values) if len(values) > 1 else 0.0)
 
 
-def plot_f1_by_stage(experiments: Sequence[Experiment], path: Path) -> Path:
-    """Headline score by number of stages, one line per experiment (mean over seeds, error
-    bars one standard deviation over seeds).
+def _runs_of_consecutive(points: list[tuple[float, float, float]]) -> list[list[tuple[float, float, float]]]:
+    """``points`` (sorted by x) cut wherever a stage count is missing (x jumps by more than 1):
+    a line drawn across the gap would show a score no run has."""
+    runs: list[list[tuple[float, float, float]]] = []
+    for p in points:
+        if runs and p[0] - runs[-1][-1][0] <= 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return runs
 
-    The line joins the teacher (x = 0), vanilla KD (x = 1) and the final MCKD students of every
-    stage count run (x = j for ``mckd.sweep``, x = K); stage students (``mckd.eval_stages``) are
-    hollow circles at their stage, KD + SD with filter a diamond at 1, SFT a cross at 0.
+
+def _stage_tick(x: int, top: int) -> str:
+    if x == 0:
+        return "teacher"
+    if x == 1:
+        return "vanilla KD\n(1 stage)"
+    return f"{x} stages" if x < top else f"{x} stages\n(MCKD)"
+
+
+def plot_f1_by_stage(experiments: Sequence[Experiment], path: Path) -> Path:
+    """Headline score by number of stages, one colour per experiment (mean over seeds, error
+    bars one standard deviation over seeds, each point labelled with its value).
+
+    The teacher (x = 0), vanilla KD (x = 1) and the final MCKD students of every stage count
+    run (x = j for ``mckd.sweep``, x = K) are joined only between neighbouring stage counts: a
+    3-stage run without ``mckd.sweep: [2]`` has no point at 2, so none is drawn there. Stage
+    students (``mckd.eval_stages``) are hollow circles at their stage, KD + SD with filter a
+    diamond at 1, SFT a cross at 0. The y axis starts at 0, so a drop looks as large as it is.
     """
     fig, ax = new_figure()
+    highest = 0.0
     for exp in experiments:
         run = exp.runs[0]
         line_x, students = [], []
@@ -67,9 +91,16 @@ def plot_f1_by_stage(experiments: Sequence[Experiment], path: Path) -> Path:
             (students if key.startswith("stage_") else line_x).append((x, values))
         line_x.sort(key=lambda xv: xv[0])
         points = [(x, *_spread(v)) for x, v in line_x]
-        drawn = ax.errorbar([p[0] for p in points], [p[1] for p in points],
-                            yerr=[p[2] for p in points], marker="o", capsize=3, label=exp.name)
-        color = drawn[0].get_color()
+        color = None
+        for i, seg in enumerate(_runs_of_consecutive(points)):
+            drawn = ax.errorbar([p[0] for p in seg], [p[1] for p in seg],
+                                yerr=[p[2] for p in seg], marker="o", capsize=3, color=color,
+                                label=exp.name if i == 0 else None)
+            color = drawn[0].get_color()
+        for x, y, sd in points:
+            ax.annotate(f"{y:.1f}", (x, y + sd), textcoords="offset points", xytext=(0, 5),
+                        ha="center", fontsize=7, color=color)
+            highest = max(highest, y + sd)
         by_stage: dict[float, list[float]] = {}
         for x, values in students:
             by_stage.setdefault(x, []).extend(values)
@@ -84,9 +115,12 @@ def plot_f1_by_stage(experiments: Sequence[Experiment], path: Path) -> Path:
                            label=f"{exp.name}: {what}")
     top = max((r.stages for e in experiments for r in e.runs), default=1)
     ax.set_xticks(range(top + 1))
-    ax.set_xlabel("stages (0 = teacher, 1 = vanilla KD, K = K-stage MCKD)")
+    ax.set_xticklabels([_stage_tick(x, top) for x in range(top + 1)], fontsize=8)
+    ax.set_xlim(-0.4, top + 0.4)
+    ax.set_ylim(0, min(105, 10 * math.ceil((highest + 6) / 10)))  # room for the value labels
+    ax.set_xlabel("number of stages (points at the stage counts that were run)")
     ax.set_ylabel(score_axis_label(experiments))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="lower left")
     ax.set_title("MCKD: score by number of stages")
     return save_figure(fig, path)

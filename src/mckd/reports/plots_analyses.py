@@ -32,20 +32,22 @@ def plot_teacher_quality(rows: Sequence[HalfRow], path: Path, *, metric: str = "
 
 
 def plot_fidelity_curves(curves: Sequence[Curve], path: Path, *, multi: bool = False) -> Path:
-    """Left: each student's fidelity (score against its training pseudolabels) by epoch;
-    right: its held-out score against gold by epoch (when recorded). Stage students dashed;
-    the kept epoch is marked with a star."""
-    fig, axes = new_figure(width=11.0, height=4.4, ncols=2)
-    left, right = axes[0][0], axes[0][1]
-    any_heldout = False
+    """Each student's fidelity (score against its training pseudolabels) by epoch and, when
+    recorded (``analyses.heldout_curves``), a second panel with its held-out score against
+    gold by epoch. Stage students dashed; the kept epoch is marked with a star."""
+    any_heldout = any(v is not None for c in curves for v in c.heldout)
+    fig, axes = new_figure(width=11.0 if any_heldout else 6.4, height=4.4,
+                           ncols=2 if any_heldout else 1)
+    row = axes[0] if any_heldout else [axes]  # one panel: a bare Axes
+    panels = [(row[0], "fidelity")] + ([(row[1], "heldout")] if any_heldout else [])
     for curve in curves:
         name = f"{curve.experiment}: {curve.label}" if multi else curve.label
         style = "--" if curve.step.startswith("stage_") else "-"
-        for ax, values in ((left, curve.fidelity), (right, curve.heldout)):
+        for ax, field in panels:
+            values = getattr(curve, field)
             points = [(e, v) for e, v in zip(curve.epochs, values, strict=True) if v is not None]
             if not points:
                 continue
-            any_heldout |= ax is right
             drawn = ax.plot([p[0] for p in points], [p[1] for p in points], style, marker=".",
                             label=name, linewidth=1.2)
             kept = [v for e, v in points if e == curve.kept_epoch]
@@ -53,21 +55,19 @@ def plot_fidelity_curves(curves: Sequence[Curve], path: Path, *, multi: bool = F
                 ax.scatter([curve.kept_epoch], kept, marker="*", s=80,
                            color=drawn[0].get_color(), zorder=3)
     selection = {c.selection for c in curves}
-    left.set_title("fidelity: score against its own training labels"
-                   if selection <= {"fidelity"} else f"checkpoint score ({', '.join(selection)})")
-    right.set_title("held-out score against gold")
-    if not any_heldout:
-        right.text(0.5, 0.5, "not recorded\n(analyses.heldout_curves: true records it)",
-                   ha="center", va="center", transform=right.transAxes)
-        right.set_yticks([])
+    left = panels[0][0]
+    left.set_title("fidelity: score against its own training labels (not a test score)"
+                   if selection <= {"fidelity"} else f"checkpoint score ({', '.join(selection)})",
+                   fontsize=10)
+    if any_heldout:
+        panels[1][0].set_title("held-out score against gold (never used to select)",
+                               fontsize=10)
     from matplotlib.ticker import MaxNLocator
 
-    for ax in (left, right):
+    for ax, _ in panels:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
     left.set_ylabel("score")
-    left.legend(fontsize=6)
-    if any_heldout:
-        right.legend(fontsize=6)
     return save_figure(fig, path)

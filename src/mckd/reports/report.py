@@ -9,16 +9,16 @@ statistics per stage, and per run its teacher and timings.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mckd.reports.analyses import fidelity_curves, stage_rows, teacher_quality
 from mckd.reports.comparison import Method, differences, methods_of, result_rows
 from mckd.reports.plots import plot_f1_by_stage, score_axis_label
 from mckd.reports.plots_analyses import plot_fidelity_curves, plot_teacher_quality
-from mckd.reports.runs import Experiment, load_experiment
+from mckd.reports.runs import Experiment, RunSummary, load_experiments
 from mckd.reports.sections import (
     curves_table,
     differences_table,
@@ -73,7 +73,7 @@ def write_report(run_dirs: Sequence[str | Path], out_dir: str | Path | None = No
     Returns:
         The path of ``report.md``.
     """
-    experiments = [load_experiment(d) for d in run_dirs]
+    experiments = load_experiments(run_dirs)
     if out_dir is None:
         if len(experiments) != 1:
             raise ValueError("out_dir is required when comparing several experiments")
@@ -143,6 +143,9 @@ def _curves(experiments: Sequence[Experiment], out: Path, multi: bool) -> list[s
     if not curves:
         return parts + ["Not available: the students recorded no per-epoch history.", ""]
     plot_fidelity_curves(curves, out / CURVES_PLOT, multi=multi)
+    if not any(h is not None for c in curves for h in c.heldout):
+        parts += [("Held-out curves were not recorded (`analyses.heldout_curves: true` "
+                   "records them)."), ""]
     return parts + [curves_table(curves, multi=multi), "", f"![fidelity curves]({CURVES_PLOT})",
                     ""]
 
@@ -150,12 +153,59 @@ def _curves(experiments: Sequence[Experiment], out: Path, multi: bool) -> list[s
 def _run_details(exp: Experiment) -> list[str]:
     parts = [f"### {exp.name}", ""]
     for run in exp.runs:
-        total = sum(s.get("seconds") or 0.0 for s in run.steps.values())
-        parts += [f"Seed {run.seed}: `{run.path}`, {total:.0f} s in all.", "",
-                  format_steps(run), ""]
+        parts += [f"Seed {run.seed}: `{run.path}`, {_timing(run)}", "", format_steps(run), ""]
     if exp.runs[0].teacher:
-        parts += ["Teacher:", "", "```json", json.dumps(exp.runs[0].teacher, indent=2), "```", ""]
+        parts += ["Teacher: " + teacher_summary(exp.runs[0].teacher)
+                  + " Its whole description is `teacher` in `metrics.json`.", ""]
     return parts
+
+
+def _timing(run: RunSummary) -> str:
+    """The run's wall time (the time some step was running, from the manifest's start and
+    finish times: steps side by side count once, pauses between resumed calls not at all)
+    and the sum of its step times."""
+    total = sum(s.get("seconds") or 0.0 for s in run.steps.values())
+    spans = []
+    for entry in run.manifest().values():
+        try:
+            spans.append((_epoch_seconds(entry["started"]), _epoch_seconds(entry["finished"])))
+        except (KeyError, TypeError, ValueError):
+            continue
+    if not spans:
+        return f"step times add up to {total:.0f} s."
+    wall, end = 0.0, float("-inf")
+    for start, finish in sorted(spans):
+        if finish > end:
+            wall += finish - max(start, end)
+            end = finish
+    side = " (student steps ran side by side)" if wall < total - 2 else ""
+    return f"{wall:.0f} s wall (1 s resolution); its steps' times add up to {total:.0f} s{side}."
+
+
+def _epoch_seconds(stamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z").timestamp()
+
+
+def teacher_summary(teacher: dict[str, Any]) -> str:
+    """One sentence about the teacher from its description: backend, model or file, and for
+    the simulation its calibration (target and achieved mean score on the reference set)."""
+    text = f"`{teacher.get('backend', '?')}`"
+    for key, what in (("model", "model"), ("path", "file")):
+        if teacher.get(key):
+            text += f", {what} `{teacher[key]}`"
+    cal = teacher.get("calibration")
+    if teacher.get("simulation"):
+        text += " (a simulation: gold labels corrupted with LLM-like errors, no language model"
+        if isinstance(cal, dict) and "achieved" in cal:
+            text += (f"; calibrated to {cal.get('target')}, achieved {cal['achieved']} on "
+                     f"{cal.get('n', '?')} reference examples")
+        text += ")"
+    prompt = teacher.get("prompt")
+    if isinstance(prompt, dict) and prompt.get("num_demos"):
+        text += f"; {prompt['num_demos']} demonstrations per prompt ({prompt.get('selection')})"
+    return text + "."
 
 
 def summary_text(run_dirs: Sequence[str | Path], *, resamples: int = RESAMPLES, seed: int = 0,
@@ -163,7 +213,7 @@ def summary_text(run_dirs: Sequence[str | Path], *, resamples: int = RESAMPLES, 
     """What ``mckd run``/``mckd report`` print: the results table (aggregated over seeds; left
     out when ``results`` is false) and the significance of every difference from the teacher
     and vanilla KD."""
-    experiments = [load_experiment(d) for d in run_dirs]
+    experiments = load_experiments(run_dirs)
     methods, _ = methods_of(experiments)
     blocks = [_results_table(experiments, methods, resamples, seed)] if results else []
     diffs = differences(methods, resamples=resamples, seed=seed)

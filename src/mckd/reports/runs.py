@@ -8,7 +8,8 @@ A *run* is one seed's run directory (``metrics.json``, ``manifest.json``, per-me
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,21 @@ def load_experiment(path: str | Path) -> Experiment:
         raise MckdError(f"{path}: several runs with the same seed ({seeds}); pass each "
                         "seed's run directory as its own experiment")
     return Experiment(name=runs[0].name, path=Path(path), runs=tuple(runs))
+
+
+def load_experiments(paths: Sequence[str | Path]) -> list[Experiment]:
+    """``load_experiment`` of each path; experiments that share a run name (two runs of one
+    config) are told apart by their folder: ``craft-demo (runs/a)``, ``craft-demo (runs/b)``.
+
+    Raises:
+        MckdError: a path is neither a finished run nor a folder of finished seed runs, or
+            is given twice.
+    """
+    resolved = [Path(p).resolve() for p in paths]
+    twice = next((p for p, r in zip(paths, resolved, strict=True) if resolved.count(r) > 1), None)
+    if twice is not None:
+        raise MckdError(f"{twice} is given more than once; name each run directory once")
+    experiments = [load_experiment(p) for p in paths]
+    names = [e.name for e in experiments]
+    return [replace(e, name=f"{e.name} ({e.path})") if names.count(e.name) > 1 else e
+            for e in experiments]

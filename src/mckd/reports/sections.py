@@ -35,7 +35,7 @@ def results_table(rows: Sequence[Row], headline: str, headline_title: str,
         extra: further (metric key, column title) columns, means over seeds.
         multi: several experiments (adds a run column).
     """
-    head = (["run"] if multi else []) + ["method", "seeds", f"{headline_title}: mean ± sd",
+    head = (["run"] if multi else []) + ["method", "# seeds", f"{headline_title}: mean ± sd",
                                          "95% CI"] + [t for _, t in extra]
     body = []
     for row in rows:
@@ -51,7 +51,7 @@ def results_table(rows: Sequence[Row], headline: str, headline_title: str,
 def differences_table(diffs: Sequence[Difference], *, multi: bool) -> str:
     """Each method minus the teacher / vanilla KD, with its interval and significance."""
     head = (["run"] if multi else []) + ["method", "minus", "difference", "95% CI",
-                                         "significant?", "seeds"]
+                                         "significant?", "paired seeds"]
     body = []
     for d in diffs:
         ref = d.reference.label + (f" ({d.reference.experiment.name})" if multi else "")
@@ -114,7 +114,7 @@ def stages_table(rows: Sequence[StageRow], *, multi: bool) -> str:
     # the gold column only where some labels could be scored (offline benchmarks)
     columns = [c for c in STAGE_COLUMNS
                if c != "gold_score" or any(r.values.get(c) is not None for r in rows)]
-    head = (["run"] if multi else []) + ["labels of", "seeds"] + [STAGE_TITLES[c]
+    head = (["run"] if multi else []) + ["labels of", "# seeds"] + [STAGE_TITLES[c]
                                                                   for c in columns]
     body = []
     for r in rows:

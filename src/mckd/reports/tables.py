@@ -66,6 +66,6 @@ def format_steps(run: RunSummary) -> str:
         lines.append(f"| {name} | {'-' if secs is None else f'{secs:.1f}'} | "
                      f"{'-' if rss is None else f'{rss:.0f}'} |")
     total = sum(s.get("seconds") or 0.0 for s in run.steps.values())
-    lines.append(f"| **total** | {total:.1f} | "
+    lines.append(f"| **sum of steps** | {total:.1f} | "
                  f"{'-' if run.peak_rss_mb is None else f'{run.peak_rss_mb:.0f}'} |")
     return "\n".join(lines)

@@ -58,3 +58,10 @@ class StudentBackend(ABC):
     @abstractmethod
     def load(self, out_dir: Path) -> Student:
         """Load the student saved under ``out_dir``."""
+
+
+def student_label(out_dir: Path) -> str:
+    """How log lines name the student saved in ``out_dir``: ``stage_1/A`` for a stage
+    student's folder (``A`` alone is ambiguous), else the folder's name (``final``)."""
+    out = Path(out_dir)
+    return f"{out.parent.name}/{out.name}" if out.parent.name.startswith("stage_") else out.name

@@ -31,6 +31,7 @@ from typing import Any
 from mckd.core.errors import ConfigError
 from mckd.core.hashing import file_fingerprint, fingerprint
 from mckd.core.pinned import missing_folder, resolve_model
+from mckd.students.runtime import transformers_bars_off
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +74,12 @@ class WordEncoder:
         self.name, self.max_length = name, max_length
         self.source = resolve_model(name)
         local = Path(self.source).is_dir()
+        # a download keeps its bars; loading a local folder's weights has nothing to show
+        quiet = transformers_bars_off() if local else contextlib.nullcontext()
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.source, local_files_only=local)
-            self.model = AutoModel.from_pretrained(self.source, local_files_only=local)
+            with quiet:
+                self.tokenizer = AutoTokenizer.from_pretrained(self.source, local_files_only=local)
+                self.model = AutoModel.from_pretrained(self.source, local_files_only=local)
         except (OSError, ValueError) as exc:
             raise ConfigError(
                 f"cannot load the encoder {name!r} ({exc}); set student.tagger.encoder to "
@@ -219,7 +223,7 @@ class FeatureCache:
         order = sorted(range(len(sources)), key=lambda i: len(sources[i].split()))
         with torch.inference_mode(), self._connect() as db:
             for start in tqdm(range(0, len(order), batch_size), desc="encoder features",
-                              leave=False, disable=None):
+                              leave=False, disable=None):  # one process at a time (lock)
                 batch = [sources[i] for i in order[start:start + batch_size]]
                 feats = encoder.features([encoder.pieces(s) for s in batch]).float()
                 rows = []

@@ -130,7 +130,7 @@ def generate_texts(
     import torch
     from tqdm.auto import tqdm
 
-    from mckd.students.runtime import autocast
+    from mckd.students.runtime import autocast, progress_disabled
 
     model.eval()
     device = next(model.parameters()).device
@@ -140,7 +140,8 @@ def generate_texts(
     vocab = tokenizer.get_vocab() if constraint is not None else {}
     start_id = model.config.decoder_start_token_id
     batches = [order[k : k + batch_size] for k in range(0, len(order), batch_size)]
-    for batch in tqdm(batches, desc=progress_desc, disable=progress_desc is None, leave=False):
+    for batch in tqdm(batches, desc=progress_desc, leave=False,
+                      disable=True if progress_desc is None else progress_disabled()):
         inputs = {k: v.to(device) for k, v in collate(encoded, None, batch, tokenizer.pad_token_id).items()}
         longest = max(len(encoded[i]) for i in batch)
         processors = []

@@ -7,6 +7,7 @@ import logging
 import random
 import resource
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -83,3 +84,34 @@ def peak_rss_mb() -> float:
     bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+def in_worker_process() -> bool:
+    """True in a process started by ``multiprocessing`` (a ``student.parallel_steps`` worker)."""
+    import multiprocessing
+
+    return multiprocessing.parent_process() is not None
+
+
+def progress_disabled() -> bool | None:
+    """tqdm's ``disable`` for mckd's progress bars: off in worker processes (students trained
+    side by side would redraw one terminal line in turn; their per-epoch log lines say how
+    far they are), else tqdm's default (shown on a terminal, off when stderr is a file)."""
+    return True if in_worker_process() else None
+
+
+@contextlib.contextmanager
+def transformers_bars_off() -> Iterator[None]:
+    """No ``transformers`` progress bars inside the block (its ``Loading weights`` and
+    ``Writing model shards`` bars for a 22M-parameter encoder are noise in a run's output);
+    restored afterwards, so a program that uses mckd keeps its own setting."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    if was_on:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()

@@ -69,3 +69,24 @@ class CheckpointRule:
         if score is None:
             return "no score available: kept the last epoch"
         return f"highest score {score:.2f} (ties go to the later epoch)"
+
+
+#: what the per-epoch score is, by ``summary["selection"]`` (short, for every epoch's line)
+SCORE_NAMES = {"fidelity": "fidelity", "dev": "dev score", "exact_match": "exact match"}
+
+
+def score_name(selection: str) -> str:
+    """The per-epoch score's name in log lines (``fidelity``, ``dev score``, ``exact match``)."""
+    return SCORE_NAMES.get(selection, selection)
+
+
+def describe_score(selection: str, examples: int) -> str:
+    """One line, logged once before training, saying what the per-epoch score measures:
+    a newcomer otherwise reads fidelity (often 80-95) as the student's test score."""
+    if selection == "dev":
+        return f"per-epoch dev score: the task's score on the {examples} dev pairs (gold)"
+    what = ("the task's score of its outputs against" if selection == "fidelity"
+            else "% of its outputs equal to")
+    return (f"per-epoch {score_name(selection)}: {what} its own training labels (a fixed "
+            f"sample of {examples} training pairs; the checkpoint rule stops on its plateau), "
+            "not a test score")

@@ -26,11 +26,12 @@ from typing import Any
 from mckd.config.student import StudentConfig
 from mckd.core.errors import DataError, MckdError
 from mckd.core.hashing import stable_seed
-from mckd.core.jsonl import write_json
-from mckd.students.base import FidelityFn, Student, StudentBackend
+from mckd.core.jsonl import as_created, write_json
+from mckd.students.base import FidelityFn, Student, StudentBackend, student_label
 from mckd.students.encoding import encode_pairs
 from mckd.students.interleave import WordInterleavedConstraint, aligned, deinterleave
 from mckd.students.scoring import ScoredOutput
+from mckd.students.selection import describe_score, score_name
 from mckd.tasks.base import DecodingConstraint
 
 log = logging.getLogger(__name__)
@@ -248,16 +249,19 @@ class Seq2SeqStudentBackend(StudentBackend):
             outputs = student.generate([s for s, _ in eval_pairs], constraint=decode_with)
             return float(score_fn([s for s, _ in eval_pairs], [t for _, t in eval_pairs], outputs))
 
+        selection = "dev" if use_dev else ("fidelity" if fidelity_fn else "exact_match")
+        log.info("student %s: %s", student_label(out_dir),
+                 describe_score(selection, len(eval_pairs)))
         summary = train_loop(
             model, sources, targets, cfg,
             seed=seed, pad_id=tokenizer.pad_token_id, precision=precision, evaluate=evaluate,
-            progress_desc=f"student {Path(out_dir).name}",
+            progress_desc=f"student {student_label(out_dir)}", score_name=score_name(selection),
         )
         for row in summary["history"]:
             if row["epoch"] in heldout_scores:
                 row["heldout"] = round(heldout_scores[row["epoch"]], 3)
         summary.update({
-            "selection": "dev" if use_dev else ("fidelity" if fidelity_fn else "exact_match"),
+            "selection": selection,
             "eval_examples": len(eval_pairs),
             "pairs": len(pairs),
             "seed": seed,
@@ -291,8 +295,12 @@ class Seq2SeqStudentBackend(StudentBackend):
         return build_scratch_model(cfg, tokenizer), tokenizer, info
 
     def _save(self, model: Any, tokenizer: Any, info: dict[str, Any], summary: dict[str, Any], out_dir: Path) -> None:
+        from mckd.students.runtime import transformers_bars_off
+
         out_dir.mkdir(parents=True, exist_ok=True)
-        model.save_pretrained(out_dir)
+        with transformers_bars_off():
+            model.save_pretrained(out_dir)
+        as_created(*out_dir.glob("*.safetensors"))
         tokenizer.save_pretrained(out_dir)
         write_json(out_dir / STUDENT_META, {
             "config": self.config.model_dump(mode="json"),
@@ -317,6 +325,9 @@ class Seq2SeqStudentBackend(StudentBackend):
             raise MckdError(f"{out_dir} holds no trained student ({STUDENT_META} missing); "
                             "train one first or point at a stage/final student folder")
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        model = AutoModelForSeq2SeqLM.from_pretrained(out_dir)
+        from mckd.students.runtime import transformers_bars_off
+
+        with transformers_bars_off():
+            model = AutoModelForSeq2SeqLM.from_pretrained(out_dir)
         tokenizer = AutoTokenizer.from_pretrained(out_dir)
         return Seq2SeqStudent(model, tokenizer, self.config, meta.get("student", {}))

@@ -45,9 +45,10 @@ from typing import Any
 from mckd.config.student import StudentConfig
 from mckd.core.errors import ConfigError, DataError, MckdError
 from mckd.core.hashing import stable_seed
-from mckd.core.jsonl import write_json
-from mckd.students.base import FidelityFn, StudentBackend
+from mckd.core.jsonl import as_created, write_json
+from mckd.students.base import FidelityFn, StudentBackend, student_label
 from mckd.students.features import FeatureCache, WordEncoder
+from mckd.students.selection import describe_score, score_name
 from mckd.students.seq2seq import exact_match_percent
 from mckd.students.tagger_model import TaggerStudent, make_head
 from mckd.students.tagger_train import train_tagger
@@ -162,8 +163,10 @@ class TaggerStudentBackend(StudentBackend):
             return float(score_fn(src, [t for _, t in eval_pairs],
                                   student.generate(src, constraint=constraint_used)))
 
+        selection = "dev" if use_dev else ("fidelity" if fidelity_fn else "exact_match")
+        log.info("%s: %s", student_label(out_dir), describe_score(selection, len(eval_pairs)))
         summary = train_tagger(student, pairs, cfg, seed=seed, evaluate=evaluate,
-                               desc=Path(out_dir).name)
+                               desc=student_label(out_dir), score_name=score_name(selection))
         for row in summary["history"]:
             if row["epoch"] in heldout_scores:
                 row["heldout"] = round(heldout_scores[row["epoch"]], 3)
@@ -171,7 +174,7 @@ class TaggerStudentBackend(StudentBackend):
         encoder_size = sum(p.numel() for p in encoder.model.parameters())
         trainable = head_size + (encoder_size if cfg.tagger.mode == "finetune" else 0)
         summary.update({
-            "selection": "dev" if use_dev else ("fidelity" if fidelity_fn else "exact_match"),
+            "selection": selection,
             "eval_examples": len(eval_pairs), "pairs": len(pairs), "seed": seed,
             "device": "cpu", "precision": "fp32", "encoder": cfg.tagger.encoder,
             "mode": cfg.tagger.mode, "labels": len(labels),
@@ -186,12 +189,17 @@ class TaggerStudentBackend(StudentBackend):
     def _save(self, student: TaggerStudent, summary: dict[str, Any], out_dir: Path) -> None:
         from safetensors.torch import save_file
 
+        from mckd.students.runtime import transformers_bars_off
+
         out_dir.mkdir(parents=True, exist_ok=True)
         save_file({k: v.contiguous() for k, v in student.head.state_dict().items()},
                   out_dir / HEAD_FILE)
+        as_created(out_dir / HEAD_FILE)
         if not student.frozen:
-            student.encoder.model.save_pretrained(out_dir / ENCODER_DIR)
+            with transformers_bars_off():
+                student.encoder.model.save_pretrained(out_dir / ENCODER_DIR)
             student.encoder.tokenizer.save_pretrained(out_dir / ENCODER_DIR)
+            as_created(*(out_dir / ENCODER_DIR).glob("*.safetensors"))
         tcfg = self.config.tagger
         write_json(out_dir / STUDENT_META, {
             "config": self.config.model_dump(mode="json"),

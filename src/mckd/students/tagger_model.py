@@ -101,7 +101,7 @@ class TaggerStudent(Student):
         import torch
         from tqdm.auto import tqdm
 
-        from mckd.students.runtime import set_threads
+        from mckd.students.runtime import progress_disabled, set_threads
 
         set_threads(self.config.threads)
         if not self.config.constrained:
@@ -114,8 +114,8 @@ class TaggerStudent(Student):
         results: list[Any] = [None] * len(sources)
         size = self.config.gen_batch_size
         with torch.inference_mode():
-            for start in tqdm(range(0, len(order), size), desc=progress_desc or "tagging",
-                              leave=False, disable=None):
+            for start in tqdm(range(0, len(order), size), desc=progress_desc, leave=False,
+                              disable=True if progress_desc is None else progress_disabled()):
                 idx = order[start:start + size]
                 batch = [sources[i] for i in idx]
                 logits = self.batch_logits(batch, [feats[i] for i in idx] if feats else None)

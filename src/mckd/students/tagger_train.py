@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mckd.config.student import StudentConfig
+from mckd.students.runtime import progress_disabled
 from mckd.students.selection import CheckpointRule
 from mckd.students.tagger_model import TaggerStudent
 
@@ -45,7 +46,8 @@ def _epoch(student: TaggerStudent, sources: Sequence[str], targets: Sequence[lis
 
     params = [p for group in optimizer.param_groups for p in group["params"]]
     loss_sum, words = 0.0, 0
-    for start in tqdm(range(0, len(order), cfg.batch_size), desc=desc, leave=False, disable=None):
+    for start in tqdm(range(0, len(order), cfg.batch_size), desc=desc, leave=False,
+                      disable=progress_disabled()):
         batch = order[start:start + cfg.batch_size]
         logits = student.batch_logits([sources[i] for i in batch],
                                       [feats[i] for i in batch] if feats else None)  # [B, W, C]
@@ -78,7 +80,8 @@ def _restore(student: TaggerStudent, state: dict[str, Any]) -> None:
 
 
 def train_tagger(student: TaggerStudent, pairs: Sequence[tuple[str, str]], cfg: StudentConfig,
-                 *, seed: int, evaluate: Callable[[int], float], desc: str) -> dict[str, Any]:
+                 *, seed: int, evaluate: Callable[[int], float], desc: str,
+                 score_name: str = "fidelity") -> dict[str, Any]:
     """Train ``student`` on (source, one-symbol-per-word target) pairs under the checkpoint rule.
 
     Args:
@@ -88,6 +91,7 @@ def train_tagger(student: TaggerStudent, pairs: Sequence[tuple[str, str]], cfg: 
         seed: seeds the batch order (the head's init and dropout use torch's generator).
         evaluate: called after each epoch with its number; returns its fidelity (or dev) score.
         desc: label of the progress bars and log lines.
+        score_name: what ``evaluate`` returns, in the per-epoch log lines.
 
     Returns:
         Summary: epochs run, kept epoch and why, per-epoch loss/score/seconds, words/s.
@@ -120,8 +124,9 @@ def train_tagger(student: TaggerStudent, pairs: Sequence[tuple[str, str]], cfg: 
                         "score": round(score, 3), "train_seconds": round(seconds, 2),
                         "eval_seconds": round(time.perf_counter() - started - seconds, 2),
                         "lr": scheduler.get_last_lr()[0]})
-        log.info("%s epoch %d: loss %.4f fidelity %.3f (%.1fs + %.1fs eval)", desc, epoch,
-                 history[-1]["loss"], score, seconds, history[-1]["eval_seconds"])
+        log.info("%s epoch %d/%d: loss %.4f, %s %.2f (%.1f s training + %.1f s scoring)", desc,
+                 epoch, cfg.max_epochs, history[-1]["loss"], score_name, score, seconds,
+                 history[-1]["eval_seconds"])
         if stop:
             break
     if best is not None and rule.best_epoch != len(history):

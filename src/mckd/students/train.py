@@ -36,7 +36,7 @@ from mckd.students.batching import (
 )
 from mckd.students.dropout import cpu_dropout
 from mckd.students.losses import token_cross_entropy
-from mckd.students.runtime import autocast, peak_rss_mb
+from mckd.students.runtime import autocast, peak_rss_mb, progress_disabled
 from mckd.students.selection import CheckpointRule
 
 log = logging.getLogger(__name__)
@@ -174,6 +174,7 @@ def train_loop(
     precision: str,
     evaluate: Callable[[int], float | None],
     progress_desc: str = "train",
+    score_name: str = "score",
 ) -> dict[str, Any]:
     """Train ``model`` in place on token-id pairs and restore the kept epoch's weights.
 
@@ -187,6 +188,7 @@ def train_loop(
         precision: ``"bf16"`` (autocast) or ``"fp32"``.
         evaluate: called after each epoch with the epoch number; returns its score or None.
         progress_desc: label of the per-epoch tqdm bars.
+        score_name: what ``evaluate`` returns (e.g. ``fidelity``), in the per-epoch log lines.
 
     Returns:
         Summary: epochs run, kept epoch and why, per-epoch loss/score/seconds, tokens/s,
@@ -222,7 +224,7 @@ def train_loop(
         started = time.perf_counter()
         loss_sum, loss_tokens, epoch_tokens = 0.0, 0, 0
         bar = tqdm(plan[epoch - 1], desc=f"{progress_desc} epoch {epoch}", leave=False,
-                   disable=None if main else True)
+                   disable=progress_disabled() if main else True)
         for batch in bar:
             n_target = sum(len(targets[i]) for i in batch)  # tokens the step's loss averages over
             micros = _micro_batches(batch, cfg, replicas, split_lengths, flat)
@@ -261,8 +263,9 @@ def train_loop(
             "eval_seconds": round(eval_seconds, 2),
             "lr": scheduler.get_last_lr()[0],
         })
-        log.info("%s epoch %d: loss %.4f score %s (%.1fs + %.1fs eval)", progress_desc, epoch,
-                 history[-1]["loss"], history[-1]["score"], seconds, eval_seconds)
+        log.info("%s epoch %d/%d: loss %.4f, %s %s (%.1f s training + %.1f s scoring)",
+                 progress_desc, epoch, cfg.max_epochs, history[-1]["loss"], score_name,
+                 history[-1]["score"], seconds, eval_seconds)
         if stop:
             break
 

@@ -8,11 +8,15 @@ offer others (e.g. a compact form that from-scratch students learn faster). Gold
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
 from mckd.core.records import Checked, Example
+
+#: a word (letters/digits, with inner - ' ’ / . joining parts) or one other visible character
+_WORD_OR_MARK = re.compile(r"\w+(?:[-'’/]\w+)*|[^\w\s]")
 
 
 class DecodingConstraint(Protocol):
@@ -89,6 +93,14 @@ class Task(ABC):
     def constraint(self, fmt: str) -> DecodingConstraint | None:
         """A decoding constraint for targets in ``fmt``, or None if the task has none."""
         return None
+
+    def tokenize(self, text: str) -> str:
+        """Plain text -> this task's input form, tokens joined by single spaces, tokenized as
+        its data is (``mckd predict`` applies it to plain-text inputs). This default, for
+        utterances (slot filling, TOP): whitespace, and punctuation split off as tokens of
+        its own (``St. Louis?`` -> ``St . Louis ?``) except inside a word (``post-punk``,
+        ``don't``, ``24/7``); case is kept."""
+        return " ".join(_WORD_OR_MARK.findall(text))
 
     def options(self) -> dict[str, Any]:
         """Constructor options that rebuild this task with what it learned from its data

@@ -39,3 +39,13 @@ class Teacher(ABC):
     def describe(self) -> dict[str, object]:
         """Facts for the run manifest and report (backend, model, knobs). Never secrets."""
         return {"backend": self.name, "simulation": self.is_simulation}
+
+
+def brief(description: dict[str, object]) -> str:
+    """One line of a teacher's ``describe()`` for the log: backend, model or file, and whether
+    it is a simulation (the whole description goes to the manifest and ``metrics.json``)."""
+    parts = [str(description.get("backend", "?"))]
+    parts += [str(description[k]) for k in ("model", "path") if description.get(k)]
+    if description.get("simulation"):
+        parts.append("(a simulation: no language model)")
+    return " ".join(parts)

@@ -120,3 +120,11 @@ def test_constraint_only_for_compact():
     constraint = task.constraint("compact")
     state = constraint.start(EXAMPLE.source)
     assert constraint.allowed(state)
+
+
+def test_plain_text_is_tokenized_penn_treebank_style():
+    from mckd.tasks import get_task
+
+    task = get_task("constituency")
+    assert (task.tokenize('The cells (see Fig. 2) weren\'t "stained" in the retina.')
+            == "The cells -LRB- see Fig. 2 -RRB- were n't `` stained '' in the retina .")

@@ -136,3 +136,11 @@ def test_compact_constraint_admits_exactly_the_valid_iob2_sequences():
     for seq in admitted:
         assert task.check("w1 w2 w3", " ".join(seq), "compact").status == Status.VALID
         assert all(typ in "ab" for typ, _, _ in chunks(seq))
+
+
+def test_plain_text_is_split_at_whitespace_and_punctuation():
+    from mckd.tasks import get_task
+
+    task = get_task("slots")
+    assert (task.tokenize("Play post-punk in St. Louis, please?  It's 24/7")
+            == "Play post-punk in St . Louis , please ? It's 24/7")

@@ -110,6 +110,16 @@ class ConstituencyTask(Task):
         return paper_sentence_f1(read_target(reference), _prediction_tree(prediction),
                                  punct_tags=())
 
+    def tokenize(self, text: str) -> str:
+        """Penn Treebank tokenization (nltk's ``TreebankWordTokenizer``): clitics and
+        punctuation split off (``isn't`` -> ``is n't``, a final ``.``), double quotes as
+        ````` and ``''``, brackets as ``-LRB-`` / ``-RRB-``, as in PTB and CRAFT trees.
+        CRAFT also splits hyphens and slashes (``full - length``); this does not (PTB keeps
+        them): pre-tokenize such text yourself and use ``mckd predict --pretokenized``."""
+        from nltk.tokenize import TreebankWordTokenizer
+
+        return " ".join(TreebankWordTokenizer().tokenize(text, convert_parentheses=True))
+
     def headline_metric(self) -> str:
         return "f1"
 
