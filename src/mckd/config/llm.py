@@ -179,6 +179,16 @@ class OpenAITeacherConfig(BaseModel):
     extra_body: dict[str, Any] = Field(
         default_factory=dict, description="extra request fields (e.g. vLLM's guided decoding); "
         "part of the cache key")
+    constrain: Literal["none", "grammar"] = Field(
+        "none", description="'grammar': send, with each request, a grammar that admits only "
+        "well-formed outputs over exactly that input's words, in the prompt's target format "
+        "(constituency: bracketings; slots: word/IOB2-tag pairs over the slot-type inventory), "
+        "so the server decodes under it (grammar_server says in which request field); part of "
+        "the cache key. 'none': free decoding (then checked and repaired)")
+    grammar_server: Literal["llama.cpp", "vllm", "sglang"] = Field(
+        "llama.cpp", description="with constrain: grammar, the server's own field for a GBNF "
+        "grammar: 'llama.cpp' (llama.cpp's server and llama-cpp-python: 'grammar'), 'vllm' "
+        "(structured_outputs: {grammar: ...}, vLLM >= 0.12), 'sglang' ('ebnf')")
     progress_bar: bool = Field(True, description="show a live line: done/failed, tokens, cost, "
                                "requests per second, ETA")
     prompt: PromptConfig = Field(default_factory=PromptConfig)
@@ -198,7 +208,16 @@ class OpenAITeacherConfig(BaseModel):
         if self.max_tokens >= self.prompt.context_tokens:
             raise ValueError(f"max_tokens ({self.max_tokens}) leaves no room for the prompt in "
                              f"prompt.context_tokens ({self.prompt.context_tokens})")
+        field = GRAMMAR_FIELDS[self.grammar_server]
+        if self.constrain == "grammar" and field in self.extra_body:
+            raise ValueError(f"extra_body sets {field!r}, the field constrain: grammar fills "
+                             f"for grammar_server {self.grammar_server!r}; remove it from "
+                             "extra_body, or set constrain: none")
         return self
+
+
+#: the request field that carries a grammar, per ``teacher.openai.grammar_server``
+GRAMMAR_FIELDS = {"llama.cpp": "grammar", "vllm": "structured_outputs", "sglang": "ebnf"}
 
 
 class TransformersTeacherConfig(BaseModel):

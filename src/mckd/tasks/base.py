@@ -12,7 +12,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
+from mckd.core.errors import ConfigError
 from mckd.core.records import Checked, Example
+from mckd.tasks.grammar import Grammar
 
 
 class DecodingConstraint(Protocol):
@@ -89,6 +91,18 @@ class Task(ABC):
     def constraint(self, fmt: str) -> DecodingConstraint | None:
         """A decoding constraint for targets in ``fmt``, or None if the task has none."""
         return None
+
+    def output_grammar(self, source: str) -> Grammar:
+        """A grammar admitting only well-formed outputs for ``source`` in the canonical
+        target format (the one LLM prompts show), for grammar-constrained teacher decoding
+        (``teacher.openai.constrain: grammar``); see :mod:`mckd.tasks.grammar`.
+
+        Raises:
+            ConfigError: the task offers no output grammar.
+        """
+        raise ConfigError(f"teacher.openai.constrain: grammar is not supported for task "
+                          f"{self.name!r} (output grammars exist for: constituency, slots); "
+                          "set teacher.openai.constrain: none")
 
     def options(self) -> dict[str, Any]:
         """Constructor options that rebuild this task with what it learned from its data
