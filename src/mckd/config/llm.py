@@ -63,10 +63,12 @@ class PromptConfig(BaseModel):
 
     num_demos: int = Field(30, ge=0, le=500,
                            description="demonstrations per prompt (the paper: 30)")
-    selection: Literal["random", "bm25", "dense"] = Field(
+    selection: Literal["random", "fixed", "bm25", "dense"] = Field(
         "random", description="how demos are chosen per input: 'random' (the paper: a seeded "
-        "draw per input), 'bm25' (the gold inputs most similar to it, lexically) or 'dense' "
-        "(most similar by a sentence encoder, see prompt.dense; pip install 'mckd[dense]')")
+        "draw per input), 'fixed' (one seeded draw shown with every input: prompts share a "
+        "prefix that a local llama.cpp server keeps cached), 'bm25' (the gold inputs most "
+        "similar to it, lexically) or 'dense' (most similar by a sentence encoder, see "
+        "prompt.dense; pip install 'mckd[dense]')")
     dense: DenseConfig = Field(default_factory=DenseConfig,
                                description="the encoder of selection 'dense' (ignored otherwise)")
     instruction: str | None = Field(
