@@ -11,9 +11,9 @@ How a request can end:
                       as invalid, with the reason), failure logged, nothing cached;
   failed              retries exhausted: counted, logged; the job ends with TeacherUnavailable
                       so that a rerun asks again;
-  grammar refused     with constrain: grammar, a 400-ish answer naming the grammar field
-                      (the server does not know it or cannot compile it) is fatal: every
-                      request would get it;
+  grammar refused     with constrain: grammar, a refusal (or, after the retries, a server
+                      error) that names the grammar (the server does not know the field or
+                      cannot compile it) is fatal: every request would get it;
   fatal / budget      the job stops taking new inputs, lets requests in flight finish, and ends
                       with TeacherUnavailable / BudgetExceeded. Everything answered is saved.
 """
@@ -150,7 +150,7 @@ class LabelingJob:
         error = outcome.error
         self.ledger.record_failure(request.key, request.example_id, error.kind, error.message,
                                    outcome.attempts)
-        if error.kind == "reject" and self._grammar_refused(error):
+        if error.kind in ("reject", "retry") and self._grammar_refused(error):
             error = CallError("fatal", f"the server refused the grammar sent in "
                               f"{GRAMMAR_FIELDS[self.config.grammar_server]!r} "
                               f"(teacher.openai.constrain: grammar, grammar_server: "
@@ -169,7 +169,7 @@ class LabelingJob:
         return _Got(error=error)
 
     def _grammar_refused(self, error: CallError) -> bool:
-        """Whether a rejected request was refused for its grammar field (a server that does
+        """Whether a failed request was refused for its grammar field (a server that does
         not know the field, or cannot compile the grammar): every request would be."""
         if self.config.constrain != "grammar":
             return False
