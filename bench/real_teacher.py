@@ -176,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demos", type=int, default=30)
     parser.add_argument("--selection", default="fixed", choices=("fixed", "random", "bm25"))
     parser.add_argument("--context", type=int, default=8192)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="server threads (1: on the loaded 2-core CPU, 2 threads were "
+                        "18x slower per token, their OpenMP barriers starved)")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--stages", type=int, default=2)
     args = parser.parse_args(argv)
