@@ -34,6 +34,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -127,7 +128,9 @@ def teacher_figures(run_dir: Path, task_name: str, data: str) -> dict:
     gold = {ex.id: ex for split in ("unlabeled", "test")
             for ex in task.load(str(folder / f"{split}.jsonl"))}
     status = Counter(r["status"] for r in rows)
-    reasons = Counter(r["reason"] for r in rows if r["status"] != "valid")
+    invalid = Counter(_kind(r["reason"]) for r in rows if r["status"] == "invalid")
+    repairs = Counter(_kind(step) for r in rows if r["status"] == "repaired"
+                      for step in r["reason"].removeprefix("repaired: ").split("; "))
     scored = {}
     for split in ("all", "test"):
         chosen = [r for r in rows if split == "all" or r["split"] == "test"]
@@ -140,7 +143,8 @@ def teacher_figures(run_dir: Path, task_name: str, data: str) -> dict:
     seconds = manifest["steps"]["teacher"]["seconds"]
     completion = sum(u.get("completion_tokens", 0) for u in usage)
     return {
-        "labels": len(rows), "status": dict(status), "reasons": reasons.most_common(8),
+        "labels": len(rows), "status": dict(status), "invalid_by_reason": dict(invalid),
+        "repairs_by_kind": dict(repairs.most_common(8)),
         "f1_all": scored["all"], "f1_test": scored["test"], "teacher_step_s": round(seconds, 1),
         "s_per_request_mean": round(sum(latencies) / max(len(latencies), 1), 3),
         "s_per_request_median": latencies[len(latencies) // 2] if latencies else None,
@@ -149,6 +153,12 @@ def teacher_figures(run_dir: Path, task_name: str, data: str) -> dict:
         "prompt_tokens_mean": round(sum(u.get("prompt_tokens", 0) for u in usage) / len(rows)),
         "completion_tokens_mean": round(completion / len(rows), 1),
     }
+
+
+def _kind(reason: str) -> str:
+    """A reason without its counts and details: 'aligned words to the input: 1 changed' ->
+    'aligned words to the input'."""
+    return re.sub(r"\d+", "N", reason.split(":")[0]).strip() or "(none)"
 
 
 def student_figures(run_dir: Path) -> dict:
@@ -181,7 +191,13 @@ def main(argv: list[str] | None = None) -> int:
                         "18x slower per token, their OpenMP barriers starved)")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--stages", type=int, default=2)
+    parser.add_argument("--summarize", action="store_true",
+                        help="only read the run directories under --out and print the figures")
     args = parser.parse_args(argv)
+    if args.summarize:
+        args.out = args.out.resolve()
+        print_table(summarize(args))
+        return 0
     if args.gguf is None or not args.gguf.is_file():
         parser.error("give the GGUF file with --gguf or MCKD_GGUF")
     args.out = args.out.resolve()
@@ -224,6 +240,21 @@ def main(argv: list[str] | None = None) -> int:
         proc.wait(timeout=30)
     print_table(summary)
     return 0
+
+
+def summarize(args: argparse.Namespace) -> dict[str, dict]:
+    """The figures of the finished runs under ``args.out`` (without running anything)."""
+    summary = {}
+    for task in args.tasks.split(","):
+        for mode in args.modes.split(","):
+            run_dir = args.out / "runs" / f"real-{task}-{mode}"
+            if (run_dir / "metrics.json").is_file():
+                config = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
+                summary[run_dir.name] = {
+                    "teacher": teacher_figures(run_dir, config["task"]["name"], TASKS[task][1]),
+                    "test_scores": student_figures(run_dir)}
+    print(json.dumps(summary, indent=1))
+    return summary
 
 
 def print_table(summary: dict[str, dict]) -> None:
