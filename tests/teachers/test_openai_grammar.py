@@ -97,3 +97,15 @@ def test_extra_body_may_not_set_the_grammar_field():
     with pytest.raises(ValidationError, match="extra_body sets 'ebnf'"):
         OpenAITeacherConfig(model="m", constrain="grammar", grammar_server="sglang",
                             extra_body={"ebnf": "root ::= \"x\""})
+
+
+def test_runs_made_before_the_switch_keep_their_teacher_fingerprint():
+    from mckd.config.loading import load_config
+    from mckd.pipeline.steps import teacher_inputs
+
+    demo = str(Path(__file__).resolve().parents[2] / "examples" / "craft-demo.yaml")
+    base = ["teacher.backend=openai", "teacher.openai.model=m"]
+    free = teacher_inputs(load_config(demo, base))["openai"]
+    assert "constrain" not in free and "grammar_server" not in free  # as before the switch
+    constrained = teacher_inputs(load_config(demo, [*base, "teacher.openai.constrain=grammar"]))
+    assert constrained["openai"]["constrain"] == "grammar"

@@ -48,6 +48,8 @@ ADDED_LATER = {
                 "unpadded": False,
                 "tagger": {k: v for k, v in TaggerConfig().model_dump(mode="json").items()
                            if k not in RUNTIME_ONLY["student.tagger"]}},
+    # grammar-constrained decoding: earlier versions decoded freely
+    "teacher.openai": {"constrain": "none", "grammar_server": "llama.cpp"},
 }
 
 

@@ -14,7 +14,6 @@ words are known, so the grammar admits only outputs over exactly those words, in
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -97,7 +96,3 @@ def gbnf_literal(text: str) -> str:
             out.append(ch)
     return '"' + "".join(out) + '"'
 
-
-def grammar_hash(text: str) -> str:
-    """A short content hash of a grammar's text (for logs and manifests)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
