@@ -60,9 +60,22 @@ def test_bm25_ranks_lexical_neighbours_first_ties_by_id():
 
 def test_make_selector_names_valid_choices_and_rejects_duplicates():
     assert isinstance(make_selector("bm25", POOL, 3, seed=0), BM25Selector)
-    with pytest.raises(ConfigError, match="valid choices: random, bm25, dense"):
+    with pytest.raises(ConfigError, match="valid choices: random, fixed, bm25, dense"):
         make_selector("dense-ish", POOL, 3, seed=0)
     with pytest.raises(ConfigError, match="duplicate id 'g00'"):
         make_selector("random", POOL + POOL[:1], 3, seed=0)
     with pytest.raises(ConfigError, match=">= 0"):
         make_selector("random", POOL, -1, seed=0)
+
+
+def test_fixed_shows_the_same_seeded_draw_with_every_query():
+    selector = make_selector("fixed", POOL, 10, seed=1)
+    first = selector.select("u1", "x")
+    assert len(first) == 10 == len({d.id for d in first})
+    assert selector.select("u2", "something else") == first  # a shared prompt prefix
+    reordered = make_selector("fixed", list(reversed(POOL)), 10, seed=1)
+    assert reordered.select("u1", "x") == first
+    assert make_selector("fixed", POOL, 10, seed=2).select("u1", "x") != first
+    own = first[3].id  # a query that is itself a demo gets k others
+    assert len(selector.select(own, "x")) == 10 and own not in {
+        d.id for d in selector.select(own, "x")}

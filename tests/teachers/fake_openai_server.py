@@ -25,6 +25,9 @@ then ``ok``) or at random by ``fault_rates`` (fault -> probability):
 ``malformed``  status 200 with a body that is not JSON
 ``garbage``    status 200, a well-formed response whose content is not a parse
 ``prefixed``   the answer prefixed with ``Output:`` and followed by an invented next pair
+
+``reject_fields`` names request fields the server does not know: a request carrying one is
+answered 400 "Unrecognized request argument supplied", as OpenAI itself does.
 """
 
 from __future__ import annotations
@@ -84,7 +87,9 @@ class FakeOpenAIServer:
     def __init__(self, *, latency_s: float = 0.0, script: dict[str, list[str]] | None = None,
                  fault_rates: dict[str, float] | None = None, seed: int = 0,
                  retry_after: float = 1.0, hang_s: float = 5.0,
-                 answer: Callable[[str], str] = flat_parse, port: int = 0):
+                 answer: Callable[[str], str] = flat_parse, port: int = 0,
+                 reject_fields: tuple[str, ...] = ()):
+        self.reject_fields = reject_fields  # request fields answered with 400 (unknown field)
         self.latency_s, self.retry_after, self.hang_s, self.answer = (
             latency_s, retry_after, hang_s, answer)
         self.script = {k: list(v) for k, v in (script or {}).items()}
@@ -194,6 +199,13 @@ async def respond(server: FakeOpenAIServer, path: str, body: dict[str, Any],
                   headers: dict[str, str]) -> tuple[int, dict[str, str], bytes] | None:
     """Status, headers and body for one request (None: drop the connection)."""
     query = query_of(body)
+    refused = [f for f in server.reject_fields if f in body]
+    if refused:
+        with server.lock:
+            server.counts["requests"] += 1
+            server.counts["refused_field"] += 1
+        return _error(400, f"Unrecognized request argument supplied: {refused[0]}",
+                      "invalid_request_error")
     fault = server.choose_fault(query)
     with server.lock:
         server.counts["requests"] += 1

@@ -25,7 +25,7 @@ def test_defaults_are_the_papers_prompt_and_safe_decoding():
     ({"model": "m", "max_tokens": 4096, "prompt": {"context_tokens": 4096},
       "retry_max_tokens": None}, "no room for the prompt"),
     ({"model": "m", "budget": {"max_usd": 5}}, "max_usd needs token prices"),
-    ({"model": "m", "prompt": {"selection": "sparse"}}, "'random', 'bm25' or 'dense'"),
+    ({"model": "m", "prompt": {"selection": "sparse"}}, "'random', 'fixed', 'bm25' or 'dense'"),
     ({"model": "m", "prompt": {"dense": {"encoder": ""}}}, "at least 1 character"),
     ({"model": "m", "backoff_base_s": 10, "backoff_max_s": 1}, "backoff_max_s"),
 ])

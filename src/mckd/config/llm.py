@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from mckd.config.fingerprints import RUNTIME
+from mckd.config.fingerprints import RUNTIME, AddedLater
 
 #: the encoder the ``dense`` demo selection uses by default: all-MiniLM-L6-v2 from the
 #: ``mckd[dense]`` extra, its file hashes checked (see ``mckd.core.pinned``)
@@ -65,10 +65,12 @@ class PromptConfig(BaseModel):
 
     num_demos: int = Field(30, ge=0, le=500,
                            description="demonstrations per prompt (the paper: 30)")
-    selection: Literal["random", "bm25", "dense"] = Field(
+    selection: Literal["random", "fixed", "bm25", "dense"] = Field(
         "random", description="how demos are chosen per input: 'random' (the paper: a seeded "
-        "draw per input), 'bm25' (the gold inputs most similar to it, lexically) or 'dense' "
-        "(most similar by a sentence encoder, see prompt.dense; pip install 'mckd[dense]')")
+        "draw per input), 'fixed' (one seeded draw shown with every input: prompts share a "
+        "prefix that a local llama.cpp server keeps cached), 'bm25' (the gold inputs most "
+        "similar to it, lexically) or 'dense' (most similar by a sentence encoder, see "
+        "prompt.dense; pip install 'mckd[dense]')")
     dense: DenseConfig = Field(default_factory=DenseConfig,
                                description="the encoder of selection 'dense' (ignored otherwise)")
     instruction: str | None = Field(
@@ -184,6 +186,16 @@ class OpenAITeacherConfig(BaseModel):
     extra_body: dict[str, Any] = Field(
         default_factory=dict, description="extra request fields (e.g. vLLM's guided decoding); "
         "part of the cache key")
+    constrain: Annotated[Literal["none", "grammar"], AddedLater()] = Field(
+        "none", description="'grammar': send, with each request, a grammar that admits only "
+        "well-formed outputs over exactly that input's words, in the prompt's target format "
+        "(constituency: bracketings; slots: word/IOB2-tag pairs over the slot-type inventory), "
+        "so the server decodes under it (grammar_server says in which request field); part of "
+        "the cache key. 'none': free decoding (then checked and repaired)")
+    grammar_server: Annotated[Literal["llama.cpp", "vllm", "sglang"], AddedLater()] = Field(
+        "llama.cpp", description="with constrain: grammar, the server's own field for a GBNF "
+        "grammar: 'llama.cpp' (llama.cpp's server and llama-cpp-python: 'grammar'), 'vllm' "
+        "(structured_outputs: {grammar: ...}, vLLM >= 0.12), 'sglang' ('ebnf')")
     progress_bar: Annotated[bool, RUNTIME] = Field(
         True, description="show a live line: done/failed, tokens, cost, "
         "requests per second, ETA")
@@ -204,7 +216,16 @@ class OpenAITeacherConfig(BaseModel):
         if self.max_tokens >= self.prompt.context_tokens:
             raise ValueError(f"max_tokens ({self.max_tokens}) leaves no room for the prompt in "
                              f"prompt.context_tokens ({self.prompt.context_tokens})")
+        field = GRAMMAR_FIELDS[self.grammar_server]
+        if self.constrain == "grammar" and field in self.extra_body:
+            raise ValueError(f"extra_body sets {field!r}, the field constrain: grammar fills "
+                             f"for grammar_server {self.grammar_server!r}; remove it from "
+                             "extra_body, or set constrain: none")
         return self
+
+
+#: the request field that carries a grammar, per ``teacher.openai.grammar_server``
+GRAMMAR_FIELDS = {"llama.cpp": "grammar", "vllm": "structured_outputs", "sglang": "ebnf"}
 
 
 class TransformersTeacherConfig(BaseModel):

@@ -6,7 +6,9 @@ the order queries are labelled in or on concurrency, so a rerun renders the same
 hits the request ledger.
 
 ``random`` is the paper's: ``k`` demos drawn per query with a seed derived from (seed, query
-id). ``bm25`` ranks the pool by Okapi BM25 similarity to the query (lexical nearest neighbours).
+id). ``fixed`` draws ``k`` demos once (from the seed) and shows the same ones, in the same order,
+with every query: every prompt then shares its long demonstration prefix, which a local server
+that keeps the previous prompt's KV cache (llama.cpp's) does not compute again. ``bm25`` ranks the pool by Okapi BM25 similarity to the query (lexical nearest neighbours).
 ``dense`` ranks it by cosine similarity of sentence embeddings (:mod:`mckd.prompting.dense`);
 :func:`mckd.prompting.selection.make_selector` builds one by name.
 
@@ -72,6 +74,23 @@ class RandomSelector:
         candidates = [d for d in self.pool if d.id != query_id]
         rng = random.Random(stable_seed(self.seed, "demos", query_id))
         return rng.sample(candidates, min(self.k, len(candidates)))
+
+
+class FixedSelector:
+    """One seeded draw of ``k`` demos, the same for every query (a shared prompt prefix)."""
+
+    def __init__(self, pool: Sequence[Demo], k: int, seed: int):
+        self.pool, self.k, self.seed = checked_pool(pool, k), k, seed
+        rng = random.Random(stable_seed(seed, "demos", "fixed"))
+        # one spare, so a query that is itself a demo still gets k others
+        self.drawn = rng.sample(self.pool, min(k + 1, len(self.pool)))
+
+    def prepare(self, queries: Sequence[str]) -> None:
+        """Nothing to precompute."""
+
+    def select(self, query_id: str, query: str) -> list[Demo]:
+        """The shared draw (without ``query_id``), in draw order."""
+        return [d for d in self.drawn if d.id != query_id][: self.k]
 
 
 def tokenize(text: str) -> list[str]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mckd.core.errors import ConfigError
-from mckd.prompting.demos import BM25Selector, DemoSelector, RandomSelector
+from mckd.prompting.demos import BM25Selector, DemoSelector, FixedSelector, RandomSelector
 from mckd.prompting.dense import DenseSelector, Encoder
 from mckd.prompting.render import Demo
 
-SELECTION_METHODS = ("random", "bm25", "dense")
+SELECTION_METHODS = ("random", "fixed", "bm25", "dense")
 
 
 def make_selector(method: str, pool: Sequence[Demo], k: int, seed: int, *,
@@ -26,6 +26,8 @@ def make_selector(method: str, pool: Sequence[Demo], k: int, seed: int, *,
     """
     if method == "random":
         return RandomSelector(pool, k, seed)
+    if method == "fixed":
+        return FixedSelector(pool, k, seed)
     if method == "bm25":
         return BM25Selector(pool, k)
     if method == "dense":

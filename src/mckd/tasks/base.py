@@ -13,7 +13,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
+from mckd.core.errors import ConfigError
 from mckd.core.records import Checked, Example
+from mckd.tasks.grammar import Grammar
 
 #: a word (letters/digits, with inner - ' ’ / . joining parts) or one other visible character
 _WORD_OR_MARK = re.compile(r"\w+(?:[-'’/]\w+)*|[^\w\s]")
@@ -101,6 +103,18 @@ class Task(ABC):
         its own (``St. Louis?`` -> ``St . Louis ?``) except inside a word (``post-punk``,
         ``don't``, ``24/7``); case is kept."""
         return " ".join(_WORD_OR_MARK.findall(text))
+
+    def output_grammar(self, source: str) -> Grammar:
+        """A grammar admitting only well-formed outputs for ``source`` in the canonical
+        target format (the one LLM prompts show), for grammar-constrained teacher decoding
+        (``teacher.openai.constrain: grammar``); see :mod:`mckd.tasks.grammar`.
+
+        Raises:
+            ConfigError: the task offers no output grammar.
+        """
+        raise ConfigError(f"teacher.openai.constrain: grammar is not supported for task "
+                          f"{self.name!r} (output grammars exist for: constituency, slots); "
+                          "set teacher.openai.constrain: none")
 
     def options(self) -> dict[str, Any]:
         """Constructor options that rebuild this task with what it learned from its data

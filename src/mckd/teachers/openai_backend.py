@@ -98,8 +98,15 @@ class OpenAITeacher(Teacher):
         pool = demo_pool(task, demos)
         self.demo_pool_size = len(pool)
         self._api_key = read_api_key(config.api_key_env)  # before loading any encoder
+        grammar_of = None
+        if config.constrain == "grammar":
+            def grammar_of(source: str) -> str:
+                return task.output_grammar(source).to_gbnf()
+
+            if pool:
+                grammar_of(pool[0].input)  # fail now if the task has no grammar
         self.builder = RequestBuilder(config, make_demo_selector(config.prompt, pool, seed),
-                                      count_tokens)
+                                      count_tokens, grammar_of=grammar_of)
         self.ledger_path = Path(ledger_path or config.ledger.path or DEFAULT_LEDGER)
         import_openai()  # fail now, not mid-run, if the package is missing (and load it once)
         http_client_class(config.http_client)  # likewise for a transport that is not installed
@@ -113,6 +120,8 @@ class OpenAITeacher(Teacher):
             "backend": self.name, "simulation": False, "model": c.model,
             "base_url": public_url(c.base_url or OPENAI_BASE_URL), "endpoint": c.endpoint,
             "decoding": self.builder.decoding(c.max_tokens), "retry_max_tokens": c.retry_max_tokens,
+            "constrain": c.constrain,
+            **({"grammar_server": c.grammar_server} if c.constrain == "grammar" else {}),
             "prompt": c.prompt.model_dump(), "demo_pool": self.demo_pool_size,
             "seed": self.seed, "ledger": str(self.ledger_path), "api_key_env": c.api_key_env,
             "usage": self.usage.summary(), "packing": self.builder.stats.as_dict(),

@@ -11,6 +11,9 @@ How a request can end:
                       as invalid, with the reason), failure logged, nothing cached;
   failed              retries exhausted: counted, logged; the job ends with TeacherUnavailable
                       so that a rerun asks again;
+  grammar refused     with constrain: grammar, a refusal (or, after the retries, a server
+                      error) that names the grammar (the server does not know the field or
+                      cannot compile it) is fatal: every request would get it;
   fatal / budget      the job stops taking new inputs, lets requests in flight finish, and ends
                       with TeacherUnavailable / BudgetExceeded. Everything answered is saved.
 """
@@ -23,7 +26,7 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from mckd.config.llm import OpenAITeacherConfig
+from mckd.config.llm import GRAMMAR_FIELDS, OpenAITeacherConfig
 from mckd.core.errors import BudgetExceeded, RecoverableError, TeacherUnavailable
 from mckd.core.records import Completion, Example
 from mckd.prompting import PromptFormat, extract_answer
@@ -34,6 +37,11 @@ from mckd.teachers.retrying import Pause, RetryPolicy, call_with_retries
 from mckd.teachers.usage import UsageMeter
 
 log = logging.getLogger(__name__)
+
+#: words of a 400/422 message that say the grammar field, not the prompt, was refused
+_GRAMMAR_WORDS = ("grammar", "ebnf", "structured_outputs", "gbnf", "extra_forbidden",
+                  "extra inputs", "unrecognized request argument", "unknown field",
+                  "additional properties")
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,14 @@ class LabelingJob:
         error = outcome.error
         self.ledger.record_failure(request.key, request.example_id, error.kind, error.message,
                                    outcome.attempts)
+        if error.kind in ("reject", "retry") and self._grammar_refused(error):
+            error = CallError("fatal", f"the server refused the grammar sent in "
+                              f"{GRAMMAR_FIELDS[self.config.grammar_server]!r} "
+                              f"(teacher.openai.constrain: grammar, grammar_server: "
+                              f"{self.config.grammar_server}): {error.message} - set "
+                              "grammar_server to your server's kind (llama.cpp, vllm, sglang), "
+                              "or constrain: none", status=error.status)
+            error = CallError("fatal", error.message[:600], status=error.status)
         if error.kind == "fatal":
             self._stop(TeacherUnavailable(f"{error.message}. Answers so far are saved in "
                                           f"{self.ledger.path}; rerun to continue"))
@@ -151,6 +167,14 @@ class LabelingJob:
             log.warning("input %r failed after %d attempts: %s", request.example_id,
                         outcome.attempts, error.message)
         return _Got(error=error)
+
+    def _grammar_refused(self, error: CallError) -> bool:
+        """Whether a failed request was refused for its grammar field (a server that does
+        not know the field, or cannot compile the grammar): every request would be."""
+        if self.config.constrain != "grammar":
+            return False
+        text = error.message.lower()
+        return any(word in text for word in _GRAMMAR_WORDS)
 
     def _count_attempt(self) -> None:
         self.meter.http_requests += 1

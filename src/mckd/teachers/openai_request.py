@@ -8,10 +8,11 @@ decoding parameters, and nothing else, so its hash is the ledger key.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mckd.config.llm import OpenAITeacherConfig
+from mckd.config.llm import GRAMMAR_FIELDS, OpenAITeacherConfig
 from mckd.core.records import Example
 from mckd.prompting import DemoSelector, PromptFormat, estimate_tokens
 from mckd.prompting.packing import TokenCounter
@@ -43,20 +44,32 @@ class PreparedRequest:
     answer_tokens: int
 
 
+def grammar_fields(server: str, grammar: str) -> dict[str, Any]:
+    """The request fields that carry GBNF text ``grammar`` on ``server`` (``llama.cpp``:
+    ``grammar``; ``vllm``: ``structured_outputs: {grammar: ...}``; ``sglang``: ``ebnf``)."""
+    field = GRAMMAR_FIELDS[server]
+    return {field: {"grammar": grammar} if server == "vllm" else grammar}
+
+
 def prompt_format(config: OpenAITeacherConfig) -> PromptFormat:
     """The pair format configured in ``config.prompt``."""
     return prompt_format_of(config.prompt)
 
 
 class RequestBuilder(PromptBuilder):
-    """Builds :class:`PreparedRequest` objects and counts how often demos were dropped."""
+    """Builds :class:`PreparedRequest` objects and counts how often demos were dropped.
+
+    ``grammar_of`` (with ``constrain: grammar``) gives the GBNF text of an input's source; it
+    goes in the body, so the ledger key covers it.
+    """
 
     def __init__(self, config: OpenAITeacherConfig, selector: DemoSelector,
-                 count_tokens: TokenCounter = estimate_tokens):
+                 count_tokens: TokenCounter = estimate_tokens,
+                 grammar_of: Callable[[str], str] | None = None):
         super().__init__(config.prompt, chat=config.endpoint == "chat",
                          answer_tokens=config.max_tokens, selector=selector,
                          count_tokens=count_tokens)
-        self.config = config
+        self.config, self.grammar_of = config, grammar_of
 
     def decoding(self, max_tokens: int) -> dict[str, Any]:
         """Decoding fields of the body (part of the ledger key)."""
@@ -74,6 +87,9 @@ class RequestBuilder(PromptBuilder):
         built = self.build_prompt(example)
         body = {"model": self.config.model, **built.fields,
                 **self.decoding(self.config.max_tokens)}
+        if self.grammar_of is not None:
+            body.update(grammar_fields(self.config.grammar_server,
+                                       self.grammar_of(example.source)))
         return PreparedRequest(
             example_id=example.id, body=body, key=request_key(BACKEND, self.config.endpoint, body),
             demo_ids=built.demo_ids, dropped_demos=built.dropped_demos,

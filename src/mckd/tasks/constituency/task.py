@@ -31,6 +31,7 @@ from mckd.tasks.constituency.linearize import (
     to_paper,
 )
 from mckd.tasks.constituency.metrics import paper_sentence_f1, score_parses
+from mckd.tasks.grammar import Grammar
 from mckd.tasks.loading import load_examples
 
 
@@ -122,6 +123,12 @@ class ConstituencyTask(Task):
 
     def headline_metric(self) -> str:
         return "f1"
+
+    def output_grammar(self, source: str) -> Grammar:
+        """Paper-form bracketings over ``source``'s words (:mod:`.grammar`)."""
+        from mckd.tasks.constituency.grammar import paper_grammar
+
+        return paper_grammar(source)
 
     def constraint(self, fmt: str) -> DecodingConstraint | None:
         """The compact format's decoding constraint; None for the other formats."""

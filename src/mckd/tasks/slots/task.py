@@ -24,6 +24,7 @@ from pathlib import Path
 from mckd.core.errors import ConfigError, DataError
 from mckd.core.records import Checked, Example
 from mckd.tasks.base import DecodingConstraint, Task
+from mckd.tasks.grammar import Grammar
 from mckd.tasks.loading import dataset_info, load_examples
 from mckd.tasks.slots.check import check_slots
 from mckd.tasks.slots.formats import (
@@ -129,6 +130,22 @@ class SlotFillingTask(Task):
 
     def headline_metric(self) -> str:
         return "f1"
+
+    def output_grammar(self, source: str) -> Grammar:
+        """Interleaved ``word TAG`` outputs over ``source``'s words, valid IOB2 over the
+        inventory (:mod:`.grammar`).
+
+        Raises:
+            ConfigError: no slot-type inventory is known.
+        """
+        if not self.slot_types:
+            raise ConfigError("teacher.openai.constrain: grammar needs the slot-type "
+                              "inventory, and this task has none: set task.options.slot_types "
+                              "or ship a dataset.json with slot_types next to the data (mckd "
+                              "data snips writes it), or set constrain: none")
+        from mckd.tasks.slots.grammar import interleaved_grammar
+
+        return interleaved_grammar(source, self.slot_types)
 
     def constraint(self, fmt: str) -> DecodingConstraint | None:
         """For ``compact``: one valid IOB2 tag per word over the inventory (None without one)."""
