@@ -179,9 +179,29 @@ def _finish_step(ctx: RunContext, step: Step, out: StepOutput, seconds: float, r
                         info=out.info, peak_rss_mb=rss_mb, peak_gpu_mb=gpu_mb)
     for path in out.cleanup:
         path.unlink(missing_ok=True)
-    log.info("step %s: done in %.1f s %s", step.name, seconds, out.counts)
+    log.info("step %s: done in %.1f s%s", step.name, seconds, _brief(out.counts))
     if tracker is not None:
         tracker.log_step(step.name, out.counts, out.info or {}, seconds, ctx.run_dir)
+
+
+def _brief(counts: dict[str, Any] | None) -> str:
+    """A step's counts for its one log line: numbers as ``name value``, a nested section as
+    ``name n (its numbers)``; token usage is left to the manifest, which keeps everything."""
+    def numbers(section: dict[str, Any]) -> list[str]:
+        return [f"{k} {v}" for k, v in section.items()
+                if isinstance(v, (int, float, str)) and k != "n"]
+
+    parts = []
+    for key, value in (counts or {}).items():
+        if key == "usage":
+            continue
+        if isinstance(value, dict):
+            inner = ", ".join(numbers(value))
+            head = f"{key} {value['n']}" if "n" in value else key
+            parts.append(f"{head} ({inner})" if inner else head)
+        elif isinstance(value, (int, float, str)):
+            parts.append(f"{key} {value}")
+    return ": " + "; ".join(parts) if parts else ""
 
 
 def _run_all(ctx: RunContext, todo: list[Step], forced: set[str] | list[str],
