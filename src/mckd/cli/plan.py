@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_run_config(args.config, args.overrides)
     task = get_task(config.task.name, **config.task.options)
     data = load_run_data(config, task)
-    step = next(s for s in build_plan(config, data) if s.kind == "teacher")
+    step = build_plan(config, data).teacher
     plan = plan_labeling(task, config.teacher, demos=data.splits["labeled"],
                          inputs=data.unlabeled + data.test, seed=step.seed)
     if args.json:

@@ -1,11 +1,11 @@
-"""What every step runner receives (its ``Step``, the run's config, task, data, manifest) and
+"""What every step function receives (its ``Step``, the run's config, task, data, manifest) and
 returns (``StepOutput``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mckd.config.schema import RunConfig
 from mckd.core.jsonl import read_jsonl
@@ -13,6 +13,9 @@ from mckd.core.records import Checked
 from mckd.pipeline.data import RunData
 from mckd.pipeline.manifest import Manifest
 from mckd.tasks.base import DecodingConstraint, Task
+
+if TYPE_CHECKING:
+    from mckd.pipeline.launched import Leader
 
 TEACHER_LABELS = "teacher/labels.jsonl"
 PARTITIONS = "partitions.json"
@@ -63,8 +66,8 @@ class RunContext:
     #: every step of the run's plan by name (``mckd.pipeline.steps.build_plan``): what a step
     #: that reads others (``deps``) knows of each, without parsing names
     plan: dict[str, Step] = field(default_factory=dict)
-    #: under a multi-process launcher, process 0's ``mckd.pipeline.launched.Leader``
-    leader: Any = None
+    #: under a multi-process launcher, process 0's side of the launch (None in one process)
+    leader: Leader | None = None
 
     @property
     def target_format(self) -> str:

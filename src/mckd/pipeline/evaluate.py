@@ -55,7 +55,7 @@ def method_of(ctx: RunContext, step: Step) -> tuple[str, str]:
             "kd_sd_filter": ("kd_sd_filter", f"KD + SD w/ filter{gold}")}[step.kind]
 
 
-def run_evaluate_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
+def evaluate_on_test(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     """Score the teacher and every student step in ``step.deps`` on the test split."""
     started = time.perf_counter()
     gold = ctx.data.test

@@ -125,7 +125,7 @@ def label_row(task_check: Any, example: Example, split: str, completion: dict[st
     return {**label.to_dict(), "split": split, "usage": completion.get("usage") or {}}
 
 
-def run_teacher_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
+def label_with_teacher(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     """Label unlabeled + test inputs with the teacher; write ``teacher/labels.jsonl``."""
     inputs = [(ex, "unlabeled") for ex in ctx.data.unlabeled] + [(ex, "test") for ex in ctx.data.test]
     partial = partial_path(ctx.run_dir, fp)

@@ -64,7 +64,7 @@ def training_parts(part: str, names: Sequence[str]) -> list[str]:
     return [name for name in names if name != held_out]
 
 
-def run_partitions_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
+def split_into_parts(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     """Write ``partitions.json``: the k parts of the unlabeled ids and who relabels whom."""
     parts = make_partitions([ex.id for ex in ctx.data.unlabeled], ctx.config.mckd.partitions,
                             step.seed)

@@ -1,8 +1,10 @@
 """``run_pipeline``: the MCKD recipe, step by step, resumable after any interruption.
 
-Read top to bottom: load task and data, build the plan, find where to resume, then run each
-remaining step, recording it in ``manifest.json`` as it starts and when its artifacts are
-fully written. Layout of the run directory::
+Read top to bottom: ``run_pipeline`` loads the task and data, builds the plan (every step with
+what it reads, ``mckd.pipeline.steps``), finds where to resume, then follows the recipe
+``mckd``, which names each step and the function that does it; ``mckd.pipeline.execute.Run``
+skips what is done and records the rest in ``manifest.json`` as it starts and when its
+artifacts are fully written. Layout of the run directory::
 
     config.yaml  manifest.json  run.log  metrics.json  partitions.json
     teacher/labels.jsonl                 every input's raw completion, checked target, status
@@ -17,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,22 +29,25 @@ from mckd import __version__
 from mckd.config.loading import dump_config
 from mckd.config.schema import RunConfig
 from mckd.core.errors import ConfigError, RunStateError
-from mckd.core.hashing import fingerprint
 from mckd.core.jsonl import atomic_text
-from mckd.pipeline.context import METRICS, RunContext, Step, StepOutput
+from mckd.pipeline.context import METRICS, RunContext, Step
 from mckd.pipeline.data import load_run_data
-from mckd.pipeline.labeling import partial_path
+from mckd.pipeline.evaluate import evaluate_on_test
+from mckd.pipeline.execute import Run
+from mckd.pipeline.labeling import label_with_teacher
 from mckd.pipeline.launched import Leader, follow, share_session
 from mckd.pipeline.manifest import Manifest
-from mckd.pipeline.parallel import run_steps_in_parallel
-from mckd.pipeline.resume import apply_force, clear_outputs, steps_to_run
-from mckd.pipeline.runlog import LOG_FILE, log_to_file, peak_gpu_mb
-from mckd.pipeline.runners import RUNNERS, STUDENT_KINDS
-from mckd.pipeline.steps import build_plan, input_parts
+from mckd.pipeline.parallel import WorkerPool
+from mckd.pipeline.partitions import split_into_parts
+from mckd.pipeline.progress import Progress, step_units
+from mckd.pipeline.resume import apply_force, steps_to_run
+from mckd.pipeline.runlog import LOG_FILE, log_to_file
+from mckd.pipeline.selfdistill import self_distill_with_filter
+from mckd.pipeline.steps import STUDENT_KINDS, Plan, build_plan
 from mckd.pipeline.student_support import check_student_support
-from mckd.pipeline.tracking import RunTracker, open_tracker
+from mckd.pipeline.tracking import open_tracker
+from mckd.pipeline.training import train_and_relabel, train_on_all_labels, train_on_gold
 from mckd.students.distributed import is_main_process, world_size
-from mckd.students.runtime import peak_rss_mb
 from mckd.tasks import get_task
 
 log = logging.getLogger(__name__)
@@ -124,17 +128,23 @@ def _run_here(config: RunConfig, run_dir: Path, force_from: str | None, force: b
         data = load_run_data(config, task)
         plan = build_plan(config, data)
         manifest = Manifest(run_dir, config.name)
-        forced = apply_force(plan, manifest, force_from, force)
-        todo = steps_to_run(plan, manifest, run_dir)
+        forced = apply_force(plan.steps, manifest, force_from, force)
+        todo = steps_to_run(plan.steps, manifest, run_dir)
         _save_config(run_dir, config)
         ctx = RunContext(config=config, run_dir=run_dir, task=task, data=data,
-                         manifest=manifest, plan={s.name: s for s in plan}, leader=leader)
-        skipped = [s.name for s in plan if s not in todo]
+                         manifest=manifest, plan=plan.by_name(), leader=leader)
+        skipped = [s.name for s in plan.steps if s not in todo]
         if skipped:
             log.info("already finished, skipped: %s", ", ".join(skipped))
+        workers = _parallel_students(config, todo, leader)
+        progress = Progress({s.name: step_units(s, config, data) for s in plan.steps}, skipped,
+                            workers=workers)
         tracker = open_tracker(config.tracking, config.name, run_dir, config.model_dump(mode="json"))
+        run = Run(ctx, todo, forced, progress, tracker)
+        if workers > 1:
+            run.students = WorkerPool(run, workers, config.student.threads)
         try:
-            _run_all(ctx, todo, forced, tracker)
+            mckd(run, plan)
         finally:
             if tracker is not None:
                 tracker.close()
@@ -143,88 +153,42 @@ def _run_here(config: RunConfig, run_dir: Path, force_from: str | None, force: b
     return RunResult(run_dir, metrics, [s.name for s in todo], skipped)
 
 
-def _run_step(ctx: RunContext, step: Step, *, keep_partial: bool,
-              tracker: RunTracker | None = None) -> None:
-    fp = _begin_step(ctx, step, keep_partial=keep_partial)
-    started = time.perf_counter()
-    try:
-        out = RUNNERS[step.kind](ctx, step, fp)
-    except BaseException as exc:  # record why it stopped, then let it propagate
-        _fail_step(ctx, step, exc)
-        raise
-    _finish_step(ctx, step, out, time.perf_counter() - started, peak_rss_mb(), peak_gpu_mb(),
-                 tracker)
+def mckd(run: Run, plan: Plan) -> None:
+    """The method (PAPER.md), top to bottom.
+
+    ``run.step`` runs a step in this process; ``run.student`` hands a student to
+    ``run.students`` (this process, or worker processes under ``student.parallel_steps``),
+    which starts it once the steps it reads have finished. Both skip a step the run directory
+    already holds with the same inputs.
+    """
+    run.step(plan.teacher, label_with_teacher)          # LLM pseudolabels for every input
+    if plan.partitions is not None:
+        run.step(plan.partitions, split_into_parts)     # random disjoint parts A, B, ...
+    for stage in plan.stages:                           # the collaborative stages 1 .. K-1:
+        for student in stage:                           # a fresh student per part trains on
+            run.student(student, train_and_relabel)     # its parts, relabels the one it never saw
+    for final in plan.finals:                           # stage K: every input, latest labels
+        run.student(final, train_on_all_labels)
+    if plan.vanilla_kd is not None:                     # baselines: the teacher's labels,
+        run.student(plan.vanilla_kd, train_on_all_labels)
+    if plan.kd_sd_filter is not None:                   # KD + self-distillation with filter,
+        run.student(plan.kd_sd_filter, self_distill_with_filter)
+    if plan.sft is not None:                            # the gold examples only
+        run.student(plan.sft, train_on_gold)
+    run.step(plan.evaluate, evaluate_on_test)           # every method on the test split
 
 
-def _begin_step(ctx: RunContext, step: Step, *, keep_partial: bool) -> str:
-    """Clear the step's old outputs, record it as started; returns its input fingerprint."""
-    parts = input_parts(step, ctx.manifest)
-    if parts is None:  # cannot happen: the plan lists every step after its dependencies
-        raise RuntimeError(f"step {step.name} reached before its dependencies finished")
-    fp = fingerprint(parts)
-    keep = partial_path(ctx.run_dir, fp) if step.kind == "teacher" and keep_partial else None
-    clear_outputs(ctx.run_dir, step, keep=keep)
-    ctx.manifest.start(step.name, fp, inputs=parts, seed=step.seed, deps=list(step.deps))
-    log.info("step %s: started (seed %d)", step.name, step.seed)
-    return fp
-
-
-def _fail_step(ctx: RunContext, step: Step, exc: BaseException) -> None:
-    ctx.manifest.fail(step.name, f"{type(exc).__name__}: {exc}")
-
-
-def _finish_step(ctx: RunContext, step: Step, out: StepOutput, seconds: float, rss_mb: float,
-                 gpu_mb: float | None, tracker: RunTracker | None) -> None:
-    ctx.manifest.finish(step.name, artifacts=out.artifacts, seconds=seconds, counts=out.counts,
-                        info=out.info, peak_rss_mb=rss_mb, peak_gpu_mb=gpu_mb)
-    for path in out.cleanup:
-        path.unlink(missing_ok=True)
-    log.info("step %s: done in %.1f s%s", step.name, seconds, _brief(out.counts))
-    if tracker is not None:
-        tracker.log_step(step.name, out.counts, out.info or {}, seconds, ctx.run_dir)
-
-
-def _brief(counts: dict[str, Any] | None) -> str:
-    """A step's counts for its one log line: numbers as ``name value``, a nested section as
-    ``name n (its numbers)``; token usage is left to the manifest, which keeps everything."""
-    def numbers(section: dict[str, Any]) -> list[str]:
-        return [f"{k} {v}" for k, v in section.items()
-                if isinstance(v, (int, float, str)) and k != "n"]
-
-    parts = []
-    for key, value in (counts or {}).items():
-        if key == "usage":
-            continue
-        if isinstance(value, dict):
-            inner = ", ".join(numbers(value))
-            head = f"{key} {value['n']}" if "n" in value else key
-            parts.append(f"{head} ({inner})" if inner else head)
-        elif isinstance(value, (int, float, str)):
-            parts.append(f"{key} {value}")
-    return ": " + "; ".join(parts) if parts else ""
-
-
-def _run_all(ctx: RunContext, todo: list[Step], forced: set[str] | list[str],
-             tracker: RunTracker | None) -> None:
-    """Every step of ``todo`` in order, or independent student steps at the same time
-    (``student.parallel_steps``, see ``mckd.pipeline.parallel``)."""
-    workers = ctx.config.student.parallel_steps
-    if workers > 1 and ctx.leader is not None:
+def _parallel_students(config: RunConfig, todo: list[Step], leader: Leader | None) -> int:
+    """Student steps to run at the same time: ``student.parallel_steps``, or 1 under a
+    launcher or when fewer than two student steps are left."""
+    workers = config.student.parallel_steps
+    if workers > 1 and leader is not None:
         log.info("student.parallel_steps=%d ignored under a launcher: every process trains "
                  "each student together, one student at a time", workers)
-        workers = 1
-    if workers <= 1 or sum(s.kind in STUDENT_KINDS for s in todo) < 2:
-        for step in todo:
-            _run_step(ctx, step, keep_partial=step.name not in forced, tracker=tracker)
-        return
-    run_steps_in_parallel(
-        todo, workers, ctx.run_dir,
-        begin=lambda s: _begin_step(ctx, s, keep_partial=s.name not in forced),
-        finish=lambda s, got: _finish_step(ctx, s, *got, tracker),
-        fail=lambda s, exc: _fail_step(ctx, s, exc),
-        run_inline=lambda s: _run_step(ctx, s, keep_partial=s.name not in forced,
-                                       tracker=tracker),
-        threads=ctx.config.student.threads)
+        return 1
+    if sum(s.kind in STUDENT_KINDS for s in todo) < 2:
+        return 1
+    return max(1, workers)
 
 
 def _save_config(run_dir: Path, config: RunConfig) -> None:

@@ -39,7 +39,7 @@ def select_confident(rows: list[dict[str, Any]], keep: float) -> list[str]:
     return [r["id"] for _, r in ranked[:n_keep]]
 
 
-def run_kd_sd_filter_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
+def self_distill_with_filter(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     """Relabel with the vanilla KD student, keep the most confident part, train on it."""
     kd_step = step.deps[0]
     backend = STUDENTS.get(ctx.config.student.backend)(ctx.config.student, task=ctx.task)

@@ -127,7 +127,7 @@ def train_on_pairs(ctx: RunContext, step: Step, pairs: list[tuple[str, str]],
     return backend, {"counts": counts, "summary": summary}
 
 
-def run_stage_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
+def train_and_relabel(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     """Train a stage student on its parts (``step.params``), relabel the part it never saw."""
     parts = json.loads(ctx.path(PARTITIONS).read_text(encoding="utf-8"))["parts"]
     labels = current_labels(ctx, step)
@@ -185,7 +185,7 @@ def percent_mean(values: Sequence[float]) -> float:
     return round(100 * sum(values) / max(1, len(values)), 2)
 
 
-def run_sft_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
+def train_on_gold(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     """The SFT baseline: a fresh student trained on the gold examples only."""
     pairs = gold_pairs(ctx)
     log.info("%s: training a fresh student on the %d gold examples, seed %d", step.name,
@@ -196,7 +196,7 @@ def run_sft_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
                             "training": trained["summary"]})
 
 
-def run_final_step(ctx: RunContext, step: Step, fp: str) -> StepOutput:
+def train_on_all_labels(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     """Train a fresh student on every unlabeled input's current label (a final student or
     vanilla KD)."""
     labels = current_labels(ctx, step)
