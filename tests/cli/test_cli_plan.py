@@ -13,7 +13,7 @@ sys.path.insert(0, str(TESTS / "pipeline"))
 sys.path.insert(0, str(TESTS / "teachers"))
 
 from fake_openai_server import FakeOpenAIServer  # noqa: E402
-from pipeline_fakes import TINY, tiny_config_text  # noqa: E402
+from pipeline_fakes import FAKE_TEACHER, TINY, tiny_config_text  # noqa: E402
 
 from mckd.cli.main import main  # noqa: E402
 from mckd.config.llm import OpenAITeacherConfig  # noqa: E402
@@ -29,7 +29,7 @@ N_INPUTS = 48 + 12  # tiny fixture: unlabeled + test
 
 def write_config(tmp_path: Path, teacher_yaml: str) -> Path:
     path = tmp_path / "run.yaml"
-    path.write_text(tiny_config_text(tmp_path / "run").replace(SIMULATED, teacher_yaml),
+    path.write_text(tiny_config_text(tmp_path / "run").replace(FAKE_TEACHER, teacher_yaml),
                     encoding="utf-8")
     return path
 

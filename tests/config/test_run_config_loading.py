@@ -108,7 +108,8 @@ def test_backends_tasks_and_formats_are_checked_against_the_registries(tmp_path)
     text = str(exc.value)
     assert "task.name: unknown task 'parsing'; valid choices: constituency" in text
     assert "student.backend: unknown student backend 'nope'; valid choices:" in text
-    assert "teacher.backend: must be one of 'simulated'" in text
+    assert "teacher.backend: unknown teacher backend 'gpt'; valid choices:" in text
+    assert "openai, replay, simulated" in text
     with pytest.raises(ConfigError, match="student.target_format: constituency has no format 'tree'"):
         load_run_config(write(tmp_path, minimal()), ["student.target_format=tree"])
 

@@ -1,8 +1,15 @@
-"""Test doubles for pipeline tests: a student backend that needs no torch.
+"""Test doubles for pipeline tests: a teacher and a student backend that need no torch and no
+calibration.
 
-Importing this module registers the fake as student backend ``fake`` (a run config selects it
-with ``plugins: [pipeline_fakes]`` and ``student.backend: fake``; tests/pipeline must be on
-sys.path, which pytest arranges in-process and PYTHONPATH does for subprocesses).
+Importing this module registers both as backend ``fake`` (a run config selects them with
+``plugins: [pipeline_fakes]``, ``teacher.backend: fake`` and ``student.backend: fake``;
+tests/pipeline must be on sys.path, which pytest arranges in-process and PYTHONPATH does for
+subprocesses).
+
+The fake teacher (constituency only) answers each input with its gold bracketing, except a
+fixed share picked by a hash of (seed, id): one input in six gets a right-branching tree over
+its words (valid, wrong), one in six a refusal (invalid), one in twelve its gold without the
+final closing bracket (repaired). Its labels are of mixed quality, as an LLM's.
 
 The fake "learns" deterministically: for an input it saw in training it outputs the training
 target (memorisation); for an unseen input it copies the compact target of the most similar
@@ -29,9 +36,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mckd.core.hashing import stable_seed
 from mckd.core.jsonl import write_json
+from mckd.core.records import Completion
 from mckd.students import STUDENTS
 from mckd.students.base import Student, StudentBackend
+from mckd.teachers import TEACHERS
+from mckd.teachers.base import Teacher
 
 MEMORY = "fake_student.json"
 TRAIN_CALLS: list[str] = []  # out_dir of every train() call in this process
@@ -123,17 +134,51 @@ class FakeStudentBackend(StudentBackend):
 STUDENTS.register("fake", FakeStudentBackend)
 
 
+class FakeTeacher(Teacher):
+    """Gold labels with a fixed, seeded share of damage (see the module doc)."""
+
+    name = "fake"
+    is_simulation = True
+
+    def __init__(self, task: Any, config: Any = None, *, seed: int = 0):
+        self.task, self.seed = task, seed
+
+    def answer(self, example: Any) -> str:
+        gold = self.task.gold_target(example, self.task.target_formats[0])
+        pick = stable_seed(self.seed, "fake teacher", example.id) % 12
+        if pick < 2:
+            compact = right_branching(len(example.source.split()))
+            return self.task.check(example.source, compact, "compact").target
+        if pick < 4:
+            return "I cannot label this sentence."
+        return gold[:-1] if pick == 4 else gold
+
+    def complete(self, examples, *, on_result=None):
+        for example in examples:
+            completion = Completion(id=example.id, text=self.answer(example),
+                                    usage={"completion_tokens": len(example.source.split())})
+            if on_result is not None:
+                on_result(completion)
+            yield completion
+
+
+TEACHERS.register("fake", FakeTeacher)
+
+
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "pipeline_tiny"
+#: the teacher line of ``tiny_config_text`` (tests of other teachers replace it)
+FAKE_TEACHER = "teacher: {backend: fake}\n"
 
 
 def tiny_config_text(run_dir: Path) -> str:
-    """A run config over the tiny fixture dataset with the fake student (fast, no torch)."""
+    """A run config over the tiny fixture dataset with the fake teacher and student (fast, no
+    torch)."""
     return (
         "name: tiny\n"
         "plugins: [pipeline_fakes]\n"
         f"output_dir: {run_dir}\n"
         f"data: {{path: {TINY}, labeled: labeled_50}}\n"
-        "teacher: {backend: simulated, simulated: {target_f1: 60, calibration_size: 50}}\n"
+        f"{FAKE_TEACHER}"
         "student: {backend: fake}\n"
         "mckd: {stages: 3, partitions: 2}\n"
         "baselines: {vanilla_kd: true}\n"

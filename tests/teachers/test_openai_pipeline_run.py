@@ -11,7 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
 
 from fake_openai_server import FakeOpenAIServer  # noqa: E402
-from pipeline_fakes import tiny_config_text  # noqa: E402
+from pipeline_fakes import FAKE_TEACHER, tiny_config_text  # noqa: E402
 
 from mckd.cli.main import main  # noqa: E402
 from mckd.core.jsonl import read_jsonl  # noqa: E402
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow  # a whole run against a local server
 
 def _config(tmp_path: Path, server: FakeOpenAIServer) -> Path:
     text = tiny_config_text(tmp_path / "run").replace(
-        "teacher: {backend: simulated, simulated: {target_f1: 60, calibration_size: 50}}\n",
+        FAKE_TEACHER,
         "teacher:\n"
         "  backend: openai\n"
         "  openai:\n"

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
 
-from pipeline_fakes import TINY, tiny_config_text  # noqa: E402
+from pipeline_fakes import FAKE_TEACHER, TINY, tiny_config_text  # noqa: E402
 
 from mckd.cli.main import main  # noqa: E402
 from mckd.config.replay import ReplayTeacherConfig  # noqa: E402
@@ -127,7 +127,7 @@ def test_run_with_replayed_labels_records_unjoined_inputs(tmp_path, capsys):
     rows = [{"id": ex.id, "raw": task.gold_target(ex)} for ex in unlabeled[3:]]
     path = write_lines(tmp_path / "replayed.jsonl", rows)
     text = tiny_config_text(tmp_path / "run").replace(
-        "teacher: {backend: simulated, simulated: {target_f1: 60, calibration_size: 50}}\n",
+        FAKE_TEACHER,
         f"teacher: {{backend: replay, replay: {{path: {path}}}}}\n")
     config = tmp_path / "run.yaml"
     config.write_text(text, encoding="utf-8")

@@ -180,13 +180,23 @@ class RunStudentConfig(StudentConfig):
     backend: str = Field("seq2seq", description="registered student backend name")
 
 
+class RunTeacherConfig(TeacherConfig):
+    """The teacher section of a run: a built-in backend, or one a plugin registered
+    (``mckd.teachers.TEACHERS``; checked against the registry when the config is loaded). A
+    plugin's backend has no sub-section: it is built with ``None`` for its options.
+    """
+
+    backend: str = Field("simulated", description="teacher backend: simulated, openai, "
+                         "transformers, replay, or a name a plugin registered")
+
+
 class RunConfig(_Section):
     """A whole run: data, teacher, student, method, baselines, seed and where to write."""
 
     name: str = Field(..., description="run name; the run directory defaults to runs/<name>")
     task: TaskSection = Field(default_factory=TaskSection)
     data: DataSection
-    teacher: TeacherConfig = Field(default_factory=TeacherConfig)
+    teacher: RunTeacherConfig = Field(default_factory=RunTeacherConfig)
     student: RunStudentConfig = Field(default_factory=RunStudentConfig)
     mckd: MckdSection = Field(default_factory=MckdSection)
     baselines: BaselinesSection = Field(default_factory=BaselinesSection)

@@ -137,13 +137,14 @@ class TeacherConfig(BaseModel):
 
     @model_validator(mode="after")
     def _backend_section_present(self) -> TeacherConfig:
-        if getattr(self, self.backend) is None:
+        if self.backend in TEACHER_BACKENDS and getattr(self, self.backend) is None:
             raise ValueError(
                 f"teacher.{self.backend} is required when teacher.backend is {self.backend!r} "
                 f"(e.g. teacher.{self.backend}.{_SECTION_EXAMPLE.get(self.backend, '...')})"
             )
         return self
 
-    def backend_options(self) -> BaseModel:
-        """The sub-section of the chosen backend (e.g. ``self.simulated``)."""
-        return getattr(self, self.backend)
+    def backend_options(self) -> BaseModel | None:
+        """The sub-section of the chosen backend (e.g. ``self.simulated``); None for a backend
+        a plugin registered (it has no sub-section)."""
+        return getattr(self, self.backend, None) if self.backend in TEACHER_BACKENDS else None

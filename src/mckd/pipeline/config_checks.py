@@ -1,5 +1,5 @@
 """A run config checked against the registries too: known task, its options and target format,
-known student backend (what ``mckd run`` and ``mckd plan`` load).
+known teacher and student backends (what ``mckd run`` and ``mckd plan`` load).
 
 ``mckd.config`` checks the schema and the files only; this module adds the checks that need the
 task and student registries, so every problem is still reported at once.
@@ -16,6 +16,7 @@ from mckd.config.schema import RunConfig
 from mckd.core.errors import MckdError
 from mckd.students import STUDENTS
 from mckd.tasks import TASKS, get_task
+from mckd.teachers import TEACHERS
 
 
 def load_run_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> RunConfig:
@@ -29,7 +30,8 @@ def validate_run_config(data: dict[str, Any], **kwargs: Any) -> RunConfig:
 
 
 def registry_problems(data: dict[str, Any], config: RunConfig | None) -> list[str]:
-    """Unknown task or student backend, task options it rejects, a target format it lacks."""
+    """Unknown task, teacher or student backend, task options it rejects, a target format it
+    lacks."""
     problems = []
     task_section = data.get("task") if isinstance(data.get("task"), dict) else {}
     task_name = task_section.get("name", "constituency")
@@ -42,11 +44,14 @@ def registry_problems(data: dict[str, Any], config: RunConfig | None) -> list[st
             task, problem = _build_task(task_name, task_section.get("options") or {})
             if problem:
                 problems.append(problem)
-    student = data.get("student") if isinstance(data.get("student"), dict) else {}
-    backend = student.get("backend", "seq2seq")
-    if isinstance(backend, str) and backend not in STUDENTS.names():
-        problems.append(f"student.backend: unknown student backend {backend!r}; valid choices: "
-                        f"{', '.join(STUDENTS.names())} (a plugin module can register more)")
+    for section, registry, default in (("teacher", TEACHERS, "simulated"),
+                                       ("student", STUDENTS, "seq2seq")):
+        given = data.get(section) if isinstance(data.get(section), dict) else {}
+        backend = given.get("backend", default)
+        if isinstance(backend, str) and backend not in registry.names():
+            problems.append(f"{section}.backend: unknown {section} backend {backend!r}; valid "
+                            f"choices: {', '.join(registry.names())} (a plugin module can "
+                            "register more)")
     if task is not None and config is not None:
         fmt = config.student.target_format
         if fmt not in task.target_formats:

@@ -35,8 +35,8 @@ STUDENT_KINDS = frozenset({"stage", "final", "vanilla_kd", "kd_sd_filter", "sft"
 
 def teacher_inputs(config: RunConfig) -> dict[str, Any]:
     """The teacher settings that shape its labels: the backend and its own section only."""
-    backend = config.teacher.backend
-    return {"backend": backend, backend: fingerprinted(config.teacher.backend_options())}
+    backend, options = config.teacher.backend, config.teacher.backend_options()
+    return {"backend": backend, backend: None if options is None else fingerprinted(options)}
 
 
 def input_parts(step: Step, manifest: Manifest) -> dict[str, Any] | None:
