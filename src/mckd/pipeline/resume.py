@@ -53,7 +53,7 @@ def steps_to_run(plan: list[Step], manifest: Manifest, run_dir: Path) -> list[St
             continue
         added = _only_added_reads(step, old, manifest)
         if added is None:
-            changed = _changed(old, parts or _known_parts(step, manifest))
+            changed = _changed(old, parts or input_parts(step, manifest, known=True) or {})
             raise RunStateError(
                 f"{run_dir} holds a run whose step {step.name!r} finished with other inputs "
                 f"(changed: {changed}). " + _fix(step.name))
@@ -62,23 +62,12 @@ def steps_to_run(plan: list[Step], manifest: Manifest, run_dir: Path) -> list[St
     return todo
 
 
-def _known_parts(step: Step, manifest: Manifest) -> dict[str, object]:
-    """``input_parts`` without the dependencies that have not finished."""
-    parts: dict[str, object] = {"seed": step.seed}
-    parts.update({f"config.{k}": fingerprint(v) for k, v in step.config.items()})
-    for dep in step.deps:
-        entry = manifest.done(dep)
-        if entry is not None:
-            parts[f"output of {dep}"] = entry["output_fingerprint"]
-    return parts
-
-
 def _only_added_reads(step: Step, old: dict[str, object],
                       manifest: Manifest) -> list[str] | None:
     """The steps ``step`` reads now but did not when it finished, if that is the only change
     (same seed, same config, same outputs of the steps it read before); else None."""
     prefix = "output of "
-    new = _known_parts(step, manifest)
+    new = input_parts(step, manifest, known=True) or {}
     before = [k for k in old if k.startswith(prefix)]
     if any(k not in (prefix + d for d in step.deps) for k in before):
         return None  # it no longer reads a step it read

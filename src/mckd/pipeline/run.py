@@ -54,6 +54,32 @@ log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.yaml"
 
+
+def mckd(run: Run, plan: Plan) -> None:
+    """The method (PAPER.md), top to bottom.
+
+    ``run.step`` runs a step in this process; ``run.student`` hands a student to
+    ``run.students`` (this process, or worker processes under ``student.parallel_steps``),
+    which starts it once the steps it reads have finished. Both skip a step the run directory
+    already holds with the same inputs.
+    """
+    run.step(plan.teacher, label_with_teacher)          # LLM pseudolabels for every input
+    if plan.partitions is not None:
+        run.step(plan.partitions, split_into_parts)     # random disjoint parts A, B, ...
+    for stage in plan.stages:                           # the collaborative stages 1 .. K-1:
+        for student in stage:                           # a fresh student per part trains on
+            run.student(student, train_and_relabel)     # its parts, relabels the one it never saw
+    for final in plan.finals:                           # stage K: every input, latest labels
+        run.student(final, train_on_all_labels)
+    if plan.vanilla_kd is not None:                     # baselines: the teacher's labels,
+        run.student(plan.vanilla_kd, train_on_all_labels)
+    if plan.kd_sd_filter is not None:                   # KD + self-distillation with filter,
+        run.student(plan.kd_sd_filter, self_distill_with_filter)
+    if plan.sft is not None:                            # the gold examples only
+        run.student(plan.sft, train_on_gold)
+    run.step(plan.evaluate, evaluate_on_test)           # every method on the test split
+
+
 @dataclass
 class RunResult:
     """What a finished run returns.
@@ -151,31 +177,6 @@ def _run_here(config: RunConfig, run_dir: Path, force_from: str | None, force: b
         metrics = json.loads((run_dir / METRICS).read_text(encoding="utf-8"))
         log.info("run %r finished: %s", config.name, run_dir)
     return RunResult(run_dir, metrics, [s.name for s in todo], skipped)
-
-
-def mckd(run: Run, plan: Plan) -> None:
-    """The method (PAPER.md), top to bottom.
-
-    ``run.step`` runs a step in this process; ``run.student`` hands a student to
-    ``run.students`` (this process, or worker processes under ``student.parallel_steps``),
-    which starts it once the steps it reads have finished. Both skip a step the run directory
-    already holds with the same inputs.
-    """
-    run.step(plan.teacher, label_with_teacher)          # LLM pseudolabels for every input
-    if plan.partitions is not None:
-        run.step(plan.partitions, split_into_parts)     # random disjoint parts A, B, ...
-    for stage in plan.stages:                           # the collaborative stages 1 .. K-1:
-        for student in stage:                           # a fresh student per part trains on
-            run.student(student, train_and_relabel)     # its parts, relabels the one it never saw
-    for final in plan.finals:                           # stage K: every input, latest labels
-        run.student(final, train_on_all_labels)
-    if plan.vanilla_kd is not None:                     # baselines: the teacher's labels,
-        run.student(plan.vanilla_kd, train_on_all_labels)
-    if plan.kd_sd_filter is not None:                   # KD + self-distillation with filter,
-        run.student(plan.kd_sd_filter, self_distill_with_filter)
-    if plan.sft is not None:                            # the gold examples only
-        run.student(plan.sft, train_on_gold)
-    run.step(plan.evaluate, evaluate_on_test)           # every method on the test split
 
 
 def _parallel_students(config: RunConfig, todo: list[Step], leader: Leader | None) -> int:

@@ -39,15 +39,17 @@ def teacher_inputs(config: RunConfig) -> dict[str, Any]:
     return {"backend": backend, backend: None if options is None else fingerprinted(options)}
 
 
-def input_parts(step: Step, manifest: Manifest) -> dict[str, Any] | None:
-    """What the step's input fingerprint is made of, or None if a dependency is unfinished."""
+def input_parts(step: Step, manifest: Manifest, *, known: bool = False) -> dict[str, Any] | None:
+    """What the step's input fingerprint is made of, or None if a dependency is unfinished
+    (``known``: leave unfinished dependencies out instead)."""
     parts: dict[str, Any] = {"seed": step.seed}
     parts.update({f"config.{key}": fingerprint(value) for key, value in step.config.items()})
     for dep in step.deps:
         entry = manifest.done(dep)
-        if entry is None:
+        if entry is None and not known:
             return None
-        parts[f"output of {dep}"] = entry["output_fingerprint"]
+        if entry is not None:
+            parts[f"output of {dep}"] = entry["output_fingerprint"]
     return parts
 
 
