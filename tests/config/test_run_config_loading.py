@@ -116,11 +116,14 @@ def test_backends_tasks_and_formats_are_checked_against_the_registries(tmp_path)
 
 def test_plugins_are_imported_before_validation(tmp_path, monkeypatch):
     (tmp_path / "my_backends.py").write_text(
-        "from mckd.students import STUDENTS\nSTUDENTS.register('mine', object)\n")
+        "from mckd.students import STUDENTS\nSTUDENTS.register('mine', object)\n"
+        "from mckd.teachers import TEACHERS\nTEACHERS.register('my_llm', object)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     config = load_run_config(write(tmp_path, minimal("plugins: [my_backends]\n"
-                                                 "student: {backend: mine}\n")))
+                                                 "student: {backend: mine}\n"
+                                                 "teacher: {backend: my_llm}\n")))
     assert config.student.backend == "mine"
+    assert config.teacher.backend == "my_llm" and config.teacher.backend_options() is None
     with pytest.raises(ConfigError, match="plugins.0: cannot import 'not_a_module'"):
         load_run_config(write(tmp_path, minimal("plugins: [not_a_module]\n")))
 
