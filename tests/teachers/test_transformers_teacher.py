@@ -113,13 +113,13 @@ def test_settings_that_cannot_work_are_named(tiny_lm, tmp_path):
 
 
 def test_run_pipeline_with_the_transformers_teacher(tiny_lm, tmp_path, capsys):
-    from pipeline_fakes import tiny_config_text
+    from pipeline_fakes import FAKE_TEACHER, tiny_config_text
 
     from mckd.cli.main import main
     from mckd.core.jsonl import read_jsonl
 
     text = tiny_config_text(tmp_path / "run").replace(
-        "teacher: {backend: simulated, simulated: {target_f1: 60, calibration_size: 50}}\n",
+        FAKE_TEACHER,
         "teacher:\n  backend: transformers\n  transformers:\n"
         f"    model: {tiny_lm}\n    max_tokens: 8\n    batch_size: 16\n    progress_bar: false\n"
         f"    ledger: {{path: {tmp_path / 'teacher.sqlite'}}}\n    prompt: {{num_demos: 2}}\n")
