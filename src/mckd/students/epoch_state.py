@@ -27,6 +27,7 @@ def save(path: Path, state: dict[str, Any]) -> None:
     import torch
 
     tmp = path.with_name(path.name + ".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(state, tmp)
     os.replace(tmp, path)
 
