@@ -14,14 +14,14 @@ pytest.importorskip("transformers")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "prompting"))
 
-from test_student_seq2seq import random_pairs, tiny_config  # noqa: E402
-from test_student_tagger import CONSTRAINT, slot_pairs  # noqa: E402
-from test_student_tagger import config as tagger_config  # noqa: E402
-from tiny_bert_encoder import build_tiny_bert  # noqa: E402
+from test_student_seq2seq import random_pairs, tiny_config
+from test_student_tagger import CONSTRAINT, slot_pairs
+from test_student_tagger import config as tagger_config
+from tiny_bert_encoder import build_tiny_bert
 
-from mckd.students.seq2seq import Seq2SeqStudentBackend  # noqa: E402
-from mckd.students.tagger import HEAD_FILE, TaggerStudentBackend  # noqa: E402
-from mckd.tasks.constituency.compact import CompactConstraint  # noqa: E402
+from mckd.students.seq2seq import Seq2SeqStudentBackend
+from mckd.students.tagger import HEAD_FILE, TaggerStudentBackend
+from mckd.tasks.constituency.compact import CompactConstraint
 
 pytestmark = pytest.mark.slow  # trains real (tiny) students three times each
 
@@ -81,7 +81,7 @@ def test_seq2seq_student_resumes_to_the_same_weights(tmp_path, caplog):
 
 
 def test_tagger_student_resumes_to_the_same_weights_and_keeps_the_best_epoch(tmp_path, caplog):
-    encoder = build_tiny_bert(tmp_path / "bert", "fly from to on flights please".split()
+    encoder = build_tiny_bert(tmp_path / "bert", ["fly", "from", "to", "on", "flights", "please"]
                               + ["boston", "denver", "paris", "rome", "monday", "friday", "sunday"])
     cfg = tagger_config(encoder, tmp_path / "features.sqlite", max_epochs=6, min_epochs=6,
                         dropout=0.3)
