@@ -18,12 +18,10 @@ and the paper F1 of unconstrained greedy outputs on the test split.
     python bench/student_speed.py --threads 1                    # CPU-sized, ~2-4 minutes
     python bench/student_speed.py --threads 2 --repeat 3         # 3 seeds, sides alternating
     python bench/student_speed.py --threads 1 --epochs 12        # quality: F1 of trained students
-    python bench/student_speed.py --set batch_tokens=1900        # ours with a token budget
     python bench/student_speed.py --preset t5-base --epochs 1    # on a GPU
 
-``--set`` options that only our loop knows (``batch_tokens``, ``compile``, ``precision``,
-``gen_batch_size``, ``unpadded``, ``length_groups``, ``batching``) change only the ``ours``
-column; ``--set unpadded=false`` measures our loop with the padded forward.
+``--set`` options that only our loop knows (``compile``, ``precision``, ``gen_batch_size``,
+``micro_batch_size``) change only the ``ours`` column.
 """
 
 from __future__ import annotations
@@ -132,25 +130,24 @@ def train_flops(model, sources, targets) -> float:
     return 3 * forward
 
 
-def dev_loss(model, enc, pad_id: int) -> float:
+def dev_loss(model, enc, tokenizer) -> float:
     """Token-mean cross-entropy (fp32, no dropout) over encoded pairs; the same for both sides."""
     import torch
-
-    from mckd.students.batching import IGNORE_INDEX, collate
-    from mckd.students.train import decoder_inputs
+    from transformers import DataCollatorForSeq2Seq
 
     model.eval()
+    collator = DataCollatorForSeq2Seq(tokenizer, model=model)  # labels padded with -100
     device, total, count = next(model.parameters()).device, 0.0, 0
     with torch.no_grad():
         for k in range(0, len(enc.sources), 32):
-            batch = collate(enc.sources, enc.targets, range(k, min(k + 32, len(enc.sources))), pad_id)
+            batch = collator([{"input_ids": s, "labels": t} for s, t in
+                              zip(enc.sources[k : k + 32], enc.targets[k : k + 32], strict=True)])
             batch = {n: v.to(device) for n, v in batch.items()}
             labels = batch.pop("labels")  # (b, T)
-            logits = model(**batch, **decoder_inputs(model, labels)).logits.float()  # (b, T, V)
+            logits = model(**batch).logits.float()  # (b, T, V)
             total += torch.nn.functional.cross_entropy(
-                logits.reshape(-1, logits.size(-1)), labels.reshape(-1),
-                ignore_index=IGNORE_INDEX, reduction="sum").item()
-            count += int((labels != IGNORE_INDEX).sum())
+                logits.reshape(-1, logits.size(-1)), labels.reshape(-1), reduction="sum").item()
+            count += int((labels != -100).sum())
     return total / count
 
 
@@ -191,12 +188,13 @@ def run_side(side: str, args) -> dict:
     """Train and generate with one side; the numbers of one table column."""
     import numpy as np
     import torch
+    from transformers import set_seed
 
     from mckd.config.student import StudentConfig
     from mckd.students.encoding import encode_pairs
     from mckd.students.generate import _decode, generate_texts
     from mckd.students.interleave import deinterleave
-    from mckd.students.runtime import pick_device, resolve_precision, seed_everything
+    from mckd.students.runtime import pick_device, resolve_precision
     from mckd.students.seq2seq import Seq2SeqStudent, Seq2SeqStudentBackend
     from mckd.students.train import train_loop
     from mckd.tasks.constituency.compact import CompactConstraint
@@ -211,7 +209,7 @@ def run_side(side: str, args) -> dict:
     _, pairs = load_pairs("unlabeled", args.train)
     _, dev_pairs = load_pairs("dev", args.dev)
     test, test_pairs = load_pairs("test", args.test)
-    seed_everything(args.seed)
+    set_seed(args.seed)
     model, tokenizer, info = Seq2SeqStudentBackend(cfg)._build(pairs, CompactConstraint())
     model.to(device)
     student = Seq2SeqStudent(model, tokenizer, cfg, info)
@@ -224,16 +222,16 @@ def run_side(side: str, args) -> dict:
     with tempfile.TemporaryDirectory() as work, PeakMemory(device) as train_mem:
         started = time.perf_counter()
         if side == "ours":
-            summary = train_loop(model, enc.sources, enc.targets, cfg, seed=args.seed,
-                                 pad_id=tokenizer.pad_token_id, precision=precision,
-                                 evaluate=lambda epoch: None, progress_desc="ours")
+            summary = train_loop(model, tokenizer, enc.sources, enc.targets, cfg, seed=args.seed,
+                                 precision=precision, evaluate=lambda epoch: {"score": None},
+                                 progress_desc="ours")
             steps = summary["steps_per_epoch"] * args.epochs
             train_loss = sum(h["loss"] for h in summary["history"]) / len(summary["history"])
         else:
             trainer, train_loss = train_baseline(model, tokenizer, enc, cfg, args, work)
             steps = trainer.state.global_step
         train_seconds = time.perf_counter() - started
-    held_out = dev_loss(model, dev, tokenizer.pad_token_id)
+    held_out = dev_loss(model, dev, tokenizer)
 
     sources = [s for s, _ in test_pairs]
     with PeakMemory(device) as gen_mem:

@@ -34,9 +34,8 @@ def test_runtime_fields_are_left_out_and_added_later_ones_only_at_their_earlier_
 
 def test_the_run_schema_marks_what_runs_made_before_these_settings_expect():
     student = fingerprinted(StudentConfig())
-    assert {"threads", "compile", "parallel_steps", "tagger", "batch_tokens"}.isdisjoint(student)
-    assert student["batching"] == "random" and student["unpadded"] is True  # today's defaults
-    earlier = fingerprinted(StudentConfig(batching="by_length", unpadded=False))
-    assert "batching" not in earlier and "unpadded" not in earlier
+    assert {"threads", "compile", "parallel_steps", "tagger"}.isdisjoint(student)
+    # removed settings: the values every run had before are kept (RETIRED_FINGERPRINT)
+    assert student["batching"] == "random" and student["unpadded"] is True
     openai = fingerprinted(OpenAITeacherConfig(model="m", concurrency=3))
     assert "concurrency" not in openai and "ledger" not in openai and openai["model"] == "m"

@@ -145,7 +145,7 @@ def test_changed_config_names_the_step_and_force_from_reruns_from_it(tmp_path):
     assert run_pipeline(tiny_config(tmp_path, "name=renamed", "student.threads=1",
                                     "student.compile=true")).ran == []
     with pytest.raises(RunStateError, match=r"step 'stage_1/A' finished with other inputs"):
-        run_pipeline(tiny_config(tmp_path, "student.batch_tokens=500"))
+        run_pipeline(tiny_config(tmp_path, "student.micro_batch_size=2"))
     with pytest.raises(RunStateError, match="step 'teacher'.*changed: config.teacher"):
         run_pipeline(tiny_config(tmp_path, "teacher.backend=simulated"))
     with pytest.raises(ConfigError, match="no such step in this run; did you mean 'stage_1/A'"):

@@ -113,3 +113,34 @@ def test_parallel_steps_give_the_same_relabels(tagger_run, encoder, tmp_path):
                  "final/predictions.jsonl"):
         assert (list(read_jsonl(parallel.run_dir / path))
                 == list(read_jsonl(result.run_dir / path))), path
+
+
+def test_a_student_stopped_mid_training_resumes_from_its_last_epoch(tagger_run, encoder,
+                                                                    tmp_path, monkeypatch, caplog):
+    """stage_1/A stops after its first epoch's state is saved; the rerun continues with epoch 2
+    and every student equals the uninterrupted run's byte for byte; no epoch state is left."""
+    from mckd.students import epoch_state
+
+    reference, _, _ = tagger_run
+    config = tiny_config(tmp_path, *tagger_overrides(encoder, tmp_path / "features.sqlite"),
+                         "mckd.stages=2", "baselines.kd_sd_filter=true")
+    save = epoch_state.save
+
+    def save_then_stop(path, state):
+        save(path, state)
+        raise RuntimeError("stopped after epoch 1")
+
+    monkeypatch.setattr(epoch_state, "save", save_then_stop)
+    with pytest.raises(RuntimeError, match="stopped after epoch 1"):
+        run_pipeline(config)
+    monkeypatch.undo()
+    run_dir = Path(config.output_dir)
+    assert [p.name for p in (run_dir / "stage_1").glob("A.partial-*")] != []
+    with caplog.at_level("INFO", logger="mckd"):
+        result = run_pipeline(config)
+    assert "stage_1/A: resuming from epoch 2/2 (epochs 1-1 restored" in caplog.text
+    assert result.ran[0] == "stage_1/A"
+    for student in ("stage_1/A", "stage_1/B", "final", "vanilla_kd", "kd_sd_filter"):
+        assert ((result.run_dir / student / "head.safetensors").read_bytes()
+                == (reference.run_dir / student / "head.safetensors").read_bytes()), student
+    assert list(result.run_dir.rglob("*.partial-*")) == []

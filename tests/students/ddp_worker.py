@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 
 import torch
+from transformers import set_seed
 
 from mckd.config.student import StudentConfig
 from mckd.students.encoding import encode_pairs
 from mckd.students.model import build_scratch_model
-from mckd.students.runtime import seed_everything
 from mckd.students.seq2seq import Seq2SeqStudentBackend
 from mckd.students.tokenizer import train_word_tokenizer
 from mckd.students.train import train_loop
@@ -47,12 +47,12 @@ def pairs(n: int = 36, seed: int = 0) -> list[tuple[str, str]]:
 
 def train_direct(cfg: StudentConfig, data: list[tuple[str, str]], seed: int) -> tuple[str, list[float]]:
     """Final weights hash and per-epoch losses of ``train_loop`` on ``data``."""
-    seed_everything(seed)
+    set_seed(seed)
     tokenizer = train_word_tokenizer([s for s, _ in data], [t for _, t in data], min_frequency=1)
     model = build_scratch_model(cfg, tokenizer)
     enc = encode_pairs(tokenizer, data, lambda s: s, interleave_words=False)
-    summary = train_loop(model, enc.sources, enc.targets, cfg, seed=seed, pad_id=tokenizer.pad_token_id,
-                         precision="fp32", evaluate=lambda epoch: None)
+    summary = train_loop(model, tokenizer, enc.sources, enc.targets, cfg, seed=seed,
+                         precision="fp32", evaluate=lambda epoch: {"score": None})
     digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in model.parameters()))
     return digest.hexdigest(), [h["loss"] for h in summary["history"]]
 
@@ -68,7 +68,6 @@ def main() -> None:
     (out / f"rank{rank}.json").write_text(json.dumps({
         "hash": digest, "losses": losses, "processes": summary.get("processes"),
         "kept_epoch": summary["kept_epoch"], "history": summary["history"],
-        "forward": summary.get("forward"),
     }))
 
 

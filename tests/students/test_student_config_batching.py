@@ -1,14 +1,12 @@
-"""StudentConfig validation and length-bucketed batching."""
+"""StudentConfig validation; the settings removed with the speed machinery; batch order."""
 
 from __future__ import annotations
-
-import random
 
 import pytest
 from pydantic import ValidationError
 
+from mckd.config.fingerprints import fingerprinted
 from mckd.config.student import StudentConfig
-from mckd.students.batching import IGNORE_INDEX, bucketed_batches, collate, split_micro
 
 
 def test_defaults_are_scratch_compact():
@@ -35,24 +33,30 @@ def test_invalid_values_are_explained(values, message):
         StudentConfig(**values)
 
 
-def test_bucketed_batches_cover_everything_once_with_little_padding():
-    rng = random.Random(0)
-    lengths = [rng.randint(5, 60) for _ in range(1000)]
-    batches = bucketed_batches(lengths, 32, random.Random(1))
-    flat = sorted(i for b in batches for i in b)
-    assert flat == list(range(1000))
-    assert all(len(b) <= 32 for b in batches)
-    padding = sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in batches)
-    assert padding < 0.1 * sum(lengths)  # unsorted batches would pad ~40%
-    assert bucketed_batches(lengths, 32, random.Random(1)) == batches  # seeded
-    assert bucketed_batches(lengths, 32, random.Random(2)) != batches
+def test_removed_settings_load_at_their_old_value_and_name_the_field_otherwise():
+    # a run's saved config.yaml from before the removal holds these values: it still loads
+    old = StudentConfig(batching="random", unpadded=True, length_groups=2, batch_tokens=None)
+    assert old == StudentConfig()
+    with pytest.raises(ValidationError, match=r"student.batching was removed \(batches are "
+                       r"always random draws.*delete it from the config"):
+        StudentConfig(batching="by_length")
+    with pytest.raises(ValidationError, match=r"student.unpadded was removed.*"
+                       r"student.length_groups was removed"):
+        StudentConfig(unpadded=False, length_groups=4)
 
 
-def test_split_micro_and_collate_shapes():
-    assert split_micro([1, 2, 3, 4, 5], 2) == [[1, 2], [3, 4], [5]]
-    assert split_micro([1, 2, 3], None) == [[1, 2, 3]]
+def test_fingerprints_keep_what_runs_made_before_the_removal_recorded():
+    student = fingerprinted(StudentConfig())
+    assert student["batching"] == "random" and student["unpadded"] is True
+    assert "length_groups" not in student and "batch_tokens" not in student
+
+
+def test_epoch_batches_are_a_seeded_shuffle_covering_every_example_once():
     pytest.importorskip("torch")
-    batch = collate([[5, 6, 1], [7, 1]], [[3, 1], [4, 4, 4, 1]], [0, 1], pad_id=0)
-    assert batch["input_ids"].tolist() == [[5, 6, 1], [7, 1, 0]]
-    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]
-    assert batch["labels"].tolist() == [[3, 1, IGNORE_INDEX, IGNORE_INDEX], [4, 4, 4, 1]]
+    from mckd.students.train import epoch_batches
+
+    plan = epoch_batches(103, 32, seed=5, epochs=3)
+    assert [len(b) for b in plan[0]] == [32, 32, 32, 7]
+    assert all(sorted(i for b in epoch for i in b) == list(range(103)) for epoch in plan)
+    assert epoch_batches(103, 32, seed=5, epochs=3) == plan
+    assert plan[0] != plan[1] and plan[0][0] != sorted(plan[0][0])

@@ -56,9 +56,9 @@ def test_scores_do_not_depend_on_batching_and_match_a_hand_computed_mean(student
     sources = [s for s, _ in random_pairs(9, seed=4)]
     outputs = [" ".join(f"{w} X" for w in s.split()) for s in sources]  # interleaved, flat
     src, tgt = _ids(student, sources, outputs)
-    pad = student.tokenizer.pad_token_id
-    one = score_outputs(student.model, src, tgt, pad_id=pad, interleaved=True, batch_size=1)
-    many = score_outputs(student.model, src, tgt, pad_id=pad, interleaved=True, batch_size=8)
+    tok = student.tokenizer
+    one = score_outputs(student.model, src, tgt, tokenizer=tok, interleaved=True, batch_size=1)
+    many = score_outputs(student.model, src, tgt, tokenizer=tok, interleaved=True, batch_size=8)
     assert [n for _, n in one] == [n for _, n in many]
     assert all(abs(a - b) < 1e-4 for (a, _), (b, _) in zip(one, many, strict=True))
     # the first pair by hand: log-softmax of the model's logits at each symbol and at EOS
@@ -78,7 +78,7 @@ def test_the_students_own_output_outscores_a_different_one(student):
     own = student.generate_scored(sources, constraint=CompactConstraint())
     flat = [" ".join(f"{w} X" for w in s.split()) for s in sources]  # not right-branching
     src, tgt = _ids(student, sources, flat)
-    other = score_outputs(student.model, src, tgt, pad_id=student.tokenizer.pad_token_id,
+    other = score_outputs(student.model, src, tgt, tokenizer=student.tokenizer,
                           interleaved=True, batch_size=8)
     better = sum(o.mean_logprob > m for o, (m, _) in zip(own, other, strict=True))
     assert better == len(sources)

@@ -10,6 +10,9 @@ out, marked where the field is declared (``Annotated[type, RUNTIME]`` or
 - ``AddedLater(value)``: a setting added after run directories already existed; left out while
   it holds ``value`` (what earlier versions did, not necessarily today's default), so those
   runs resume. ``AddedLater()`` means its default (a whole new section left at its defaults).
+
+A section whose settings were removed lists the values earlier fingerprints covered in a
+``RETIRED_FINGERPRINT`` class attribute; they stay in its fingerprint, so those runs resume.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ class AddedLater:
 
 def fingerprinted(model: BaseModel) -> dict[str, Any]:
     """``model.model_dump(mode="json")`` without its ``RUNTIME`` fields and its ``AddedLater``
-    fields that hold their earlier value, recursively through nested sections."""
+    fields that hold their earlier value, recursively through nested sections, plus its
+    ``RETIRED_FINGERPRINT`` values."""
     dumped = model.model_dump(mode="json")
     out: dict[str, Any] = {}
     for name, value in dumped.items():
@@ -54,6 +58,7 @@ def fingerprinted(model: BaseModel) -> dict[str, Any]:
         if later is not None and value == _earlier(field, later):
             continue
         out[name] = value
+    out.update(getattr(type(model), "RETIRED_FINGERPRINT", {}))
     return out
 
 

@@ -21,7 +21,7 @@ Paper-like values for GPU users (the paper's T5-base students)::
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -62,6 +62,18 @@ class TaggerConfig(BaseModel):
     feature_cache: Annotated[str, RUNTIME] = Field(
         "cache/features.sqlite", description="where frozen-encoder features are kept, keyed by "
         "encoder and input (relative to the working directory, like the teacher ledger)")
+
+
+#: settings removed with the seq2seq student's own speed machinery (a re-implemented BART
+#: forward, custom losses, length-grouped batches), by the value earlier runs had unless changed
+REMOVED: dict[str, tuple[Any, str]] = {
+    "batching": ("random", ("batches are always random draws, the paper's shuffled batches; "
+                            "length-sorted batches trained worse")),
+    "batch_tokens": (None, ("a step is batch_size examples; micro_batch_size bounds the memory "
+                            "of one forward pass")),
+    "unpadded": (True, "students train through the model's own padded forward"),
+    "length_groups": (2, "each micro-batch is one padded forward pass"),
+}
 
 
 class StudentConfig(BaseModel):
@@ -130,28 +142,6 @@ class StudentConfig(BaseModel):
         None, ge=1, description="examples per forward pass; gradients accumulate up to "
         "batch_size (None = batch_size)"
     )
-    batching: Annotated[Literal["random", "by_length"], AddedLater("by_length")] = Field(
-        "random", description="'random': each batch a random draw (the paper's shuffled "
-        "batches), run as length_groups forward passes of similar length; 'by_length': batches "
-        "of one length range (less padding, ~1.6x faster on CPU, but measured worse: see "
-        "mckd.students.batching)"
-    )
-    length_groups: Annotated[int, AddedLater(2)] = Field(
-        2, ge=1, le=16, description="batching: random: forward passes per step, each holding "
-        "examples of similar length (the gradient is the whole batch's; more groups = less "
-        "padding, more passes); with the unpadded forward: attention blocks per pass"
-    )
-    unpadded: Annotated[bool, AddedLater(False)] = Field(
-        True, description="BART students: run every token-wise layer (projections, "
-        "feed-forward, vocabulary head, loss) on the batch's real tokens only, one pass per "
-        "step; only attention sees padding (same loss as the padded forward; other models and "
-        "compiled training use the padded forward)"
-    )
-    batch_tokens: Annotated[int | None, AddedLater(None)] = Field(
-        None, ge=1, description="token budget of an effective batch: examples of similar length "
-        "up to this many padded source+target tokens per optimizer step, instead of batch_size "
-        "examples (None = batch_size examples per step); implies by_length batches"
-    )
     max_epochs: int = Field(12, ge=1, description="upper bound on training epochs")
     min_epochs: int = Field(3, ge=1, description="never stop before this many epochs")
     max_grad_norm: float = Field(1.0, gt=0.0, description="gradient clipping norm")
@@ -182,8 +172,8 @@ class StudentConfig(BaseModel):
         "auto", description="'auto': bf16 autocast when the device supports it, else fp32"
     )
     compile: Annotated[bool, RUNTIME] = Field(
-        False, description="torch.compile the training forward pass (dynamic shapes); on the "
-        "2-core CPU it was slower for the default model (compile time ~1 minute, no speed-up)"
+        False, description="torch.compile the seq2seq training forward pass (dynamic shapes); on "
+        "the 2-core CPU it was slower for the default model (compile time ~1 minute, no speed-up)"
     )
     parallel_steps: Annotated[int, RUNTIME] = Field(
         1, ge=1, le=64, description="student trainings run at the same time where the plan "
@@ -194,6 +184,23 @@ class StudentConfig(BaseModel):
     threads: Annotated[int | None, RUNTIME] = Field(
         None, ge=1, description="torch CPU threads (None = torch's default: all cores)"
     )
+
+    #: values of removed settings that earlier runs' fingerprints cover (every run had them unless
+    #: a user changed them), so those runs resume (``mckd.config.fingerprints``)
+    RETIRED_FINGERPRINT: ClassVar[dict[str, Any]] = {"batching": "random", "unpadded": True}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed(cls, data: Any) -> Any:
+        """Settings removed with the student's own speed machinery: accepted at the value
+        every earlier run had (a saved ``config.yaml`` holds it), any other value is an error."""
+        if not isinstance(data, dict):
+            return data
+        problems = [f"student.{name} was removed ({why}); delete it from the config"
+                    for name, (value, why) in REMOVED.items() if name in data and data[name] != value]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return {k: v for k, v in data.items() if k not in REMOVED}
 
     @model_validator(mode="after")
     def _check(self) -> StudentConfig:

@@ -21,6 +21,7 @@ from mckd.core.hashing import fingerprint
 from mckd.pipeline.context import Step
 from mckd.pipeline.manifest import Manifest
 from mckd.pipeline.steps import input_parts
+from mckd.pipeline.training import remove_epoch_states
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,8 @@ def apply_force(plan: list[Step], manifest: Manifest, force_from: str | None,
             parent = (manifest.run_dir / rel).parent
             if parent != manifest.run_dir and parent.is_dir() and not any(parent.iterdir()):
                 parent.rmdir()  # e.g. an emptied stage_<k>/
+    for step in plan[names.index(force_from):]:  # forced: no resuming inside the step either
+        remove_epoch_states(manifest.run_dir, step)
     manifest.drop(forced + stale)
     log.info("forced: %s%s", ", ".join(forced),
              f" (and removed steps no longer in the plan: {', '.join(stale)})" if stale else "")

@@ -57,7 +57,7 @@ def self_distill_with_filter(ctx: RunContext, step: Step, fp: str) -> StepOutput
     for row in rows:
         row["kept"] = row["id"] in kept_set
     by_id = {r["id"]: r for r in rows}
-    _, trained = train_student(ctx, step, [ex.id for ex in examples if ex.id in kept_set], by_id)
+    _, trained = train_student(ctx, step, fp, [ex.id for ex in examples if ex.id in kept_set], by_id)
     write_jsonl(ctx.path(f"{step.name}/{RELABELS}"), rows)
     threshold = min(by_id[i]["meta"]["mean_logprob"] for i in kept)
     counts = {**trained["counts"], **relabel_counts, "kept": len(kept),
@@ -65,4 +65,5 @@ def self_distill_with_filter(ctx: RunContext, step: Step, fp: str) -> StepOutput
     log.info("%s: %s", step.name, counts)
     return StepOutput([step.name], counts=counts,
                       info={"labels": f"relabels of {kd_step}, filtered",
-                            "keep": step.params["keep"], "training": trained["summary"]})
+                            "keep": step.params["keep"], "training": trained["summary"]},
+                      cleanup=[trained["state"]])

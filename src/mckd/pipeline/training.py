@@ -5,14 +5,20 @@ see. Invalid labels are never training targets; they are counted in the manifest
 student then relabels the part it never saw (or its own, under ``mckd.relabel: self``); those
 relabels are the next stage's labels. With ``mckd.mix_gold`` the gold examples join every
 pseudolabel student's training pairs; the SFT baseline trains on them alone.
+
+A student step killed mid-training resumes after its last finished epoch: the backend saves
+its training state after every epoch to a file keyed by the step's input fingerprint, next to
+the step's folder (which a rerun clears), and the file is deleted when the step finishes.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from mckd.core.errors import DataError
@@ -72,13 +78,14 @@ def current_labels(ctx: RunContext, step: Step) -> dict[str, dict[str, Any]]:
     return labels
 
 
-def train_student(ctx: RunContext, step: Step, ids: Sequence[str],
+def train_student(ctx: RunContext, step: Step, fp: str, ids: Sequence[str],
                   labels: dict[str, dict[str, Any]]) -> tuple[StudentBackend, dict[str, Any]]:
     """Train a fresh student for ``step`` on the valid labels of ``ids`` (plus the gold examples
     under ``mckd.mix_gold``); save it in ``step.out``.
 
     Returns:
-        (the backend, to load the student; counts + training summary for the manifest).
+        (the backend, to load the student; counts + training summary for the manifest, and
+        ``state``: the epoch-state file, for ``StepOutput.cleanup``).
 
     Raises:
         DataError: every label of ``ids`` is invalid, so there is nothing to train on.
@@ -101,7 +108,7 @@ def train_student(ctx: RunContext, step: Step, ids: Sequence[str],
         counts.update(train_pairs=len(pairs), gold_pairs=len(gold))
     log.info("%s: training a fresh student on %d pairs (%d invalid labels excluded), seed %d",
              step.name, len(pairs), excluded, step.seed)
-    return train_on_pairs(ctx, step, pairs, counts)
+    return train_on_pairs(ctx, step, fp, pairs, counts)
 
 
 def gold_pairs(ctx: RunContext) -> list[tuple[str, str]]:
@@ -110,7 +117,24 @@ def gold_pairs(ctx: RunContext) -> list[tuple[str, str]]:
     return [(ex.source, ctx.task.gold_target(ex, fmt)) for ex in ctx.data.splits["labeled"]]
 
 
-def train_on_pairs(ctx: RunContext, step: Step, pairs: list[tuple[str, str]],
+def epoch_state_path(ctx: RunContext, step: Step, fp: str) -> Path:
+    """Where student step ``step`` with input fingerprint ``fp`` keeps its training state
+    between epochs (``stage_1/A.partial-<fp>.pt``, beside the folder a rerun clears)."""
+    return ctx.run_dir / f"{step.out}.partial-{fp[:16]}.pt"
+
+
+def remove_epoch_states(run_dir: Path, step: Step, keep: Path | None = None) -> None:
+    """Delete the epoch-state files of ``step`` (other than ``keep``): made under other inputs,
+    or for a step forced to start over."""
+    if step.out is None:
+        return
+    target = run_dir / step.out
+    for path in target.parent.glob(f"{target.name}.partial-*"):
+        if path != keep:
+            path.unlink(missing_ok=True)
+
+
+def train_on_pairs(ctx: RunContext, step: Step, fp: str, pairs: list[tuple[str, str]],
                    counts: dict[str, Any]) -> tuple[StudentBackend, dict[str, Any]]:
     """Train a fresh student for ``step`` on ``pairs``; see :func:`train_student`."""
     fmt = ctx.target_format
@@ -120,11 +144,14 @@ def train_on_pairs(ctx: RunContext, step: Step, pairs: list[tuple[str, str]],
     backend = STUDENTS.get(ctx.config.student.backend)(ctx.config.student, task=ctx.task)
     if ctx.leader is not None:  # under a launcher the other processes join this training
         ctx.leader.post_training(step.name, ctx.path(step.name), pairs, step.seed)
+    state = epoch_state_path(ctx, step, fp)
+    remove_epoch_states(ctx.run_dir, step, keep=state)
+    resume = {"state_path": state} if "state_path" in inspect.signature(backend.train).parameters else {}
     summary = backend.train(pairs, ctx.path(step.name), seed=step.seed,
                             constraint=ctx.constraint(),
                             fidelity_fn=make_fidelity_fn(ctx.task, fmt), dev=dev,
-                            **heldout_arguments(ctx, step))
-    return backend, {"counts": counts, "summary": summary}
+                            **heldout_arguments(ctx, step), **resume)
+    return backend, {"counts": counts, "summary": summary, "state": state}
 
 
 def train_and_relabel(ctx: RunContext, step: Step, fp: str) -> StepOutput:
@@ -133,7 +160,7 @@ def train_and_relabel(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     labels = current_labels(ctx, step)
     train_ids = [i for p in step.params["trains_on"] for i in parts[p]]
     relabel_ids = parts[step.params["relabels"]]
-    backend, trained = train_student(ctx, step, _in_data_order(ctx, train_ids), labels)
+    backend, trained = train_student(ctx, step, fp, _in_data_order(ctx, train_ids), labels)
     student = backend.load(ctx.path(step.name))
     sources = [labels[i]["source"] for i in relabel_ids]
     outputs = student.generate(sources, constraint=ctx.constraint(),
@@ -144,7 +171,8 @@ def train_and_relabel(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     counts = {**trained["counts"], **relabel_counts}
     log.info("%s: relabeled part %s: %s", step.name, step.params["relabels"], counts)
     return StepOutput([step.name], counts=counts,
-                      info={**step.params, "training": trained["summary"]})
+                      info={**step.params, "training": trained["summary"]},
+                      cleanup=[trained["state"]])
 
 
 def check_relabels(ctx: RunContext, origin: str, ids: Sequence[str], texts: Sequence[str],
@@ -190,10 +218,10 @@ def train_on_gold(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     pairs = gold_pairs(ctx)
     log.info("%s: training a fresh student on the %d gold examples, seed %d", step.name,
              len(pairs), step.seed)
-    _, trained = train_on_pairs(ctx, step, pairs, {"train_pairs": len(pairs)})
+    _, trained = train_on_pairs(ctx, step, fp, pairs, {"train_pairs": len(pairs)})
     return StepOutput([step.name], counts=trained["counts"],
                       info={"labels": f"gold ({ctx.config.data.labeled})",
-                            "training": trained["summary"]})
+                            "training": trained["summary"]}, cleanup=[trained["state"]])
 
 
 def train_on_all_labels(ctx: RunContext, step: Step, fp: str) -> StepOutput:
@@ -201,10 +229,11 @@ def train_on_all_labels(ctx: RunContext, step: Step, fp: str) -> StepOutput:
     vanilla KD)."""
     labels = current_labels(ctx, step)
     ids = [ex.id for ex in ctx.data.unlabeled]
-    _, trained = train_student(ctx, step, ids, labels)
+    _, trained = train_student(ctx, step, fp, ids, labels)
     source = "teacher labels" if step.deps == ("teacher",) else f"relabels of {', '.join(step.deps)}"
     return StepOutput([step.name], counts=trained["counts"],
-                      info={"labels": source, "training": trained["summary"]})
+                      info={"labels": source, "training": trained["summary"]},
+                      cleanup=[trained["state"]])
 
 
 def _in_data_order(ctx: RunContext, ids: Sequence[str]) -> list[str]:

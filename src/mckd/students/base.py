@@ -47,8 +47,13 @@ class StudentBackend(ABC):
         constraint: DecodingConstraint | None = None,
         fidelity_fn: FidelityFn | None = None,
         dev: Sequence[tuple[str, str]] | None = None,
+        state_path: Path | None = None,
     ) -> dict[str, Any]:
         """Train a fresh student on ``pairs`` and save it under ``out_dir``.
+
+        With ``state_path`` the training state is saved there after every epoch, and a
+        training that finds that file continues after the epoch it holds, ending with the same
+        weights as an uninterrupted one (``mckd.students.epoch_state``); the caller deletes it.
 
         Returns:
             A JSON-serialisable summary: epochs run, the epoch kept and why, per-epoch loss and

@@ -90,7 +90,7 @@ class Replicas:
     def micro_batches(self, batch: Sequence[int], micro_batch_size: int | None) -> list[tuple[list[int], float]]:
         """This process's micro-batches of one effective batch, with loss weights.
 
-        Examples are dealt round-robin (``batch`` is sorted by length within a bucket, so shares
+        Examples are dealt round-robin (``batch`` is a random draw, so shares
         stay alike); every process gets the same number of micro-batches, padded with
         zero-weight repeats of the batch's first example so collective calls line up.
 

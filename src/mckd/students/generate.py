@@ -19,7 +19,6 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mckd.students.batching import collate
 from mckd.tasks.base import DecodingConstraint
 
 log = logging.getLogger(__name__)
@@ -142,7 +141,8 @@ def generate_texts(
     batches = [order[k : k + batch_size] for k in range(0, len(order), batch_size)]
     for batch in tqdm(batches, desc=progress_desc, leave=False,
                       disable=True if progress_desc is None else progress_disabled()):
-        inputs = {k: v.to(device) for k, v in collate(encoded, None, batch, tokenizer.pad_token_id).items()}
+        padded = tokenizer.pad({"input_ids": [encoded[i] for i in batch]}, return_tensors="pt")
+        inputs = {k: v.to(device) for k, v in padded.items()}
         longest = max(len(encoded[i]) for i in batch)
         processors = []
         if constraint is not None:

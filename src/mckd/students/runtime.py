@@ -1,26 +1,15 @@
-"""Process-level settings for training and decoding: seeds, threads, precision, memory."""
+"""Process-level settings for training and decoding: threads, precision, memory, progress bars."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import resource
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 log = logging.getLogger(__name__)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python's, NumPy's and torch's global generators."""
-    import numpy as np
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
 
 
 def set_threads(threads: int | None) -> None:

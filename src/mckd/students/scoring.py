@@ -17,8 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mckd.students.batching import IGNORE_INDEX, collate
-
 
 @dataclass(frozen=True)
 class ScoredOutput:
@@ -52,7 +50,7 @@ def score_outputs(
     sources: Sequence[Sequence[int]],
     targets: Sequence[Sequence[int]],
     *,
-    pad_id: int,
+    tokenizer: Any,
     interleaved: bool,
     batch_size: int,
     precision: str = "fp32",
@@ -63,29 +61,33 @@ def score_outputs(
         model: a transformers seq2seq model.
         sources: encoder token ids per example (ending in EOS).
         targets: output token ids per example (ending in EOS).
-        pad_id: padding token id.
+        tokenizer: the model's tokenizer (padding).
         interleaved: the targets are word-interleaved (see ``free_token_mask``).
         batch_size: pairs per forward pass (sorted by length, so padding stays small).
         precision: ``"bf16"`` (autocast) or ``"fp32"``.
     """
     import torch
+    from transformers import DataCollatorForSeq2Seq
 
     from mckd.students.runtime import autocast
-    from mckd.students.train import decoder_inputs
 
     model.eval()
+    collator = DataCollatorForSeq2Seq(tokenizer, model=model)  # labels padded with -100
     device = next(model.parameters()).device
     order = sorted(range(len(sources)), key=lambda i: -(len(sources[i]) + len(targets[i])))
     results: list[tuple[float, int]] = [(0.0, 0)] * len(sources)
     for k in range(0, len(order), batch_size):
         batch = order[k : k + batch_size]
-        inputs = {n: v.to(device) for n, v in collate(sources, targets, batch, pad_id).items()}
+        features = [{"input_ids": sources[i], "labels": targets[i]} for i in batch]
+        inputs = {n: v.to(device) for n, v in collator(features).items()}
         labels = inputs.pop("labels")  # (b, T)
+        if "decoder_input_ids" not in inputs:  # the model shifts the labels itself
+            inputs["labels"] = labels
         with torch.no_grad(), autocast(precision, device.type):
-            logits = model(**inputs, **decoder_inputs(model, labels)).logits  # (b, T, V)
+            logits = model(**inputs).logits  # (b, T, V)
         logprobs = torch.log_softmax(logits.float(), dim=-1)  # (b, T, V)
         picked = logprobs.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)  # (b, T)
-        picked = picked.masked_fill(labels == IGNORE_INDEX, 0.0).tolist()
+        picked = picked.masked_fill(labels == -100, 0.0).tolist()
         for row, i in enumerate(batch):
             mask = free_token_mask(len(targets[i]), interleaved)
             values = [v for v, keep in zip(picked[row][: len(mask)], mask, strict=True) if keep]

@@ -17,7 +17,8 @@ and the last epoch is kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -62,6 +63,11 @@ class CheckpointRule:
                 )
                 return True
         return False
+
+    def state(self) -> dict[str, Any]:
+        """Everything the rule holds, as plain values: ``CheckpointRule(**rule.state())``
+        continues where ``rule`` is (a resumed training)."""
+        return asdict(self)
 
     def keep_reason(self) -> str:
         """Why ``best_epoch`` is kept, for the training summary."""

@@ -101,7 +101,7 @@ class Seq2SeqStudent(Student):
             self.model,
             [encode(self.prepare(s), truncation=True, max_length=1024)["input_ids"] for s in sources],
             [encode(o, truncation=True, max_length=1024)["input_ids"] for o in raw],
-            pad_id=self.tokenizer.pad_token_id, interleaved=self.interleaved,
+            tokenizer=self.tokenizer, interleaved=self.interleaved,
             batch_size=self.config.gen_batch_size, precision=self.precision,
         )
         texts = [deinterleave(o) for o in raw] if self.interleaved else raw
@@ -192,23 +192,21 @@ class Seq2SeqStudentBackend(StudentBackend):
         dev: Sequence[tuple[str, str]] | None = None,
         heldout: Sequence[tuple[str, str]] | None = None,
         heldout_fn: FidelityFn | None = None,
+        state_path: Path | None = None,
     ) -> dict[str, Any]:
         """Train a fresh student on ``pairs`` (targets in ``config.target_format``), save it.
 
         ``heldout`` (source, gold target) pairs, when given with ``heldout_fn``, are generated
         after every epoch and scored into ``history[i]["heldout"]``: a learning curve only,
-        never used to select or stop.
+        never used to select or stop. ``state_path``: see ``StudentBackend.train``.
 
         Returns:
             The training summary (also saved in ``mckd_student.json``).
         """
+        from transformers import set_seed
+
         from mckd.students.distributed import barrier, is_main_process
-        from mckd.students.runtime import (
-            pick_device,
-            resolve_precision,
-            seed_everything,
-            set_threads,
-        )
+        from mckd.students.runtime import pick_device, resolve_precision, set_threads
         from mckd.students.train import train_loop
 
         cfg = self.config
@@ -221,7 +219,7 @@ class Seq2SeqStudentBackend(StudentBackend):
         set_threads(cfg.threads)
         device = pick_device()
         precision = resolve_precision(cfg.precision, device)
-        seed_everything(seed)
+        set_seed(seed)
         model, tokenizer, info = self._build(pairs, constraint)
         model.to(device)
         student = Seq2SeqStudent(model, tokenizer, cfg, info)
@@ -239,27 +237,27 @@ class Seq2SeqStudentBackend(StudentBackend):
         score_fn = fidelity_fn or exact_match_percent
 
         decode_with = constraint if cfg.constrained else None
-        heldout_scores: dict[int, float] = {}
 
-        def evaluate(epoch: int) -> float:
+        def evaluate(epoch: int) -> dict[str, float | None]:
+            scores: dict[str, float | None] = {}
             if heldout and heldout_fn is not None:
                 sources = [s for s, _ in heldout]
                 outputs = student.generate(sources, constraint=decode_with)
-                heldout_scores[epoch] = float(heldout_fn(sources, [t for _, t in heldout], outputs))
+                scores["heldout"] = float(heldout_fn(sources, [t for _, t in heldout], outputs))
             outputs = student.generate([s for s, _ in eval_pairs], constraint=decode_with)
-            return float(score_fn([s for s, _ in eval_pairs], [t for _, t in eval_pairs], outputs))
+            scores["score"] = float(score_fn([s for s, _ in eval_pairs], [t for _, t in eval_pairs],
+                                             outputs))
+            return scores
 
         selection = "dev" if use_dev else ("fidelity" if fidelity_fn else "exact_match")
         log.info("student %s: %s", student_label(out_dir),
                  describe_score(selection, len(eval_pairs)))
         summary = train_loop(
-            model, sources, targets, cfg,
-            seed=seed, pad_id=tokenizer.pad_token_id, precision=precision, evaluate=evaluate,
+            model, tokenizer, sources, targets, cfg,
+            seed=seed, precision=precision, evaluate=evaluate,
             progress_desc=f"student {student_label(out_dir)}", score_name=score_name(selection),
+            state_path=state_path,
         )
-        for row in summary["history"]:
-            if row["epoch"] in heldout_scores:
-                row["heldout"] = round(heldout_scores[row["epoch"]], 3)
         summary.update({
             "selection": selection,
             "eval_examples": len(eval_pairs),

@@ -109,11 +109,13 @@ class TaggerStudentBackend(StudentBackend):
               fidelity_fn: FidelityFn | None = None,
               dev: Sequence[tuple[str, str]] | None = None,
               heldout: Sequence[tuple[str, str]] | None = None,
-              heldout_fn: FidelityFn | None = None) -> dict[str, Any]:
+              heldout_fn: FidelityFn | None = None,
+              state_path: Path | None = None) -> dict[str, Any]:
         """Train a fresh tagger on ``pairs`` (one target symbol per source word) and save it.
 
         Selection and stopping follow ``mckd.students.selection`` on the fidelity sample (or
         dev, with ``select_on_dev``); ``heldout`` pairs are scored per epoch, never used.
+        ``state_path``: see ``StudentBackend.train``.
 
         Returns:
             The training summary (also in ``mckd_student.json``).
@@ -122,8 +124,10 @@ class TaggerStudentBackend(StudentBackend):
             DataError: a pair's target does not have one symbol per source word.
             ConfigError: a multi-process launch (the tagger trains in one process).
         """
+        from transformers import set_seed
+
         from mckd.students.distributed import world_size
-        from mckd.students.runtime import peak_rss_mb, seed_everything, set_threads
+        from mckd.students.runtime import peak_rss_mb, set_threads
 
         if world_size() > 1:
             raise ConfigError("the tagger student trains in one process: run mckd without "
@@ -136,7 +140,7 @@ class TaggerStudentBackend(StudentBackend):
                 _check_pairs(extra, what)
         started = time.perf_counter()
         set_threads(cfg.threads)
-        seed_everything(seed)
+        set_seed(seed)
         encoder, cache = self._encoder()
         labels = label_set(pairs, constraint)
         head = make_head(encoder.layers, encoder.hidden, len(labels), cfg.tagger.lstm_hidden,
@@ -152,24 +156,23 @@ class TaggerStudentBackend(StudentBackend):
             list(pairs), min(cfg.fidelity_sample, len(pairs)))
         score_fn = fidelity_fn or exact_match_percent
         constraint_used = constraint if cfg.constrained else None
-        heldout_scores: dict[int, float] = {}
 
-        def evaluate(epoch: int) -> float:
+        def evaluate(epoch: int) -> dict[str, float | None]:
+            scores: dict[str, float | None] = {}
             if heldout and heldout_fn is not None:
                 src = [s for s, _ in heldout]
                 out = student.generate(src, constraint=constraint_used)
-                heldout_scores[epoch] = float(heldout_fn(src, [t for _, t in heldout], out))
+                scores["heldout"] = float(heldout_fn(src, [t for _, t in heldout], out))
             src = [s for s, _ in eval_pairs]
-            return float(score_fn(src, [t for _, t in eval_pairs],
-                                  student.generate(src, constraint=constraint_used)))
+            scores["score"] = float(score_fn(src, [t for _, t in eval_pairs],
+                                             student.generate(src, constraint=constraint_used)))
+            return scores
 
         selection = "dev" if use_dev else ("fidelity" if fidelity_fn else "exact_match")
         log.info("%s: %s", student_label(out_dir), describe_score(selection, len(eval_pairs)))
         summary = train_tagger(student, pairs, cfg, seed=seed, evaluate=evaluate,
-                               desc=student_label(out_dir), score_name=score_name(selection))
-        for row in summary["history"]:
-            if row["epoch"] in heldout_scores:
-                row["heldout"] = round(heldout_scores[row["epoch"]], 3)
+                               desc=student_label(out_dir), score_name=score_name(selection),
+                               state_path=state_path)
         head_size = sum(p.numel() for p in head.parameters())
         encoder_size = sum(p.numel() for p in encoder.model.parameters())
         trainable = head_size + (encoder_size if cfg.tagger.mode == "finetune" else 0)

@@ -3,7 +3,9 @@ checkpoint rule (``mckd.students.selection``), the best epoch's weights kept.
 
 A batch is a random draw of ``batch_size`` examples (the paper's shuffled batches); its loss is
 the mean cross-entropy over its words. With a frozen encoder only the head's parameters train
-(learning rate ``lr``); fine-tuned, the encoder trains too at ``tagger.encoder_lr``.
+(learning rate ``lr``); fine-tuned, the encoder trains too at ``tagger.encoder_lr``. With
+``state_path`` the loop saves its state after every epoch and continues from there when the
+file exists (``mckd.students.epoch_state``).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from mckd.config.student import StudentConfig
+from mckd.students import epoch_state
 from mckd.students.runtime import progress_disabled
 from mckd.students.selection import CheckpointRule
 from mckd.students.tagger_model import TaggerStudent
@@ -80,8 +84,8 @@ def _restore(student: TaggerStudent, state: dict[str, Any]) -> None:
 
 
 def train_tagger(student: TaggerStudent, pairs: Sequence[tuple[str, str]], cfg: StudentConfig,
-                 *, seed: int, evaluate: Callable[[int], float], desc: str,
-                 score_name: str = "fidelity") -> dict[str, Any]:
+                 *, seed: int, evaluate: Callable[[int], dict[str, float | None]], desc: str,
+                 score_name: str = "fidelity", state_path: Path | None = None) -> dict[str, Any]:
     """Train ``student`` on (source, one-symbol-per-word target) pairs under the checkpoint rule.
 
     Args:
@@ -89,9 +93,12 @@ def train_tagger(student: TaggerStudent, pairs: Sequence[tuple[str, str]], cfg: 
         pairs: the training pairs.
         cfg: schedule, batch size, checkpoint rule.
         seed: seeds the batch order (the head's init and dropout use torch's generator).
-        evaluate: called after each epoch with its number; returns its fidelity (or dev) score.
+        evaluate: called after each epoch with its number; returns {"score": its fidelity (or
+            dev) score, plus other values for the epoch's history row, e.g. "heldout"}.
         desc: label of the progress bars and log lines.
-        score_name: what ``evaluate`` returns, in the per-epoch log lines.
+        score_name: what the score is, in the per-epoch log lines.
+        state_path: where the state after each epoch is saved; an existing file there is
+            resumed from.
 
     Returns:
         Summary: epochs run, kept epoch and why, per-epoch loss/score/seconds, words/s.
@@ -104,10 +111,23 @@ def train_tagger(student: TaggerStudent, pairs: Sequence[tuple[str, str]], cfg: 
     optimizer, scheduler = _optimizer(student, cfg, steps_per_epoch * cfg.max_epochs)
     rule = CheckpointRule(cfg.fidelity_delta, cfg.fidelity_patience, cfg.min_epochs,
                           cfg.max_epochs)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # batch order
     history: list[dict[str, Any]] = []
     best: dict[str, Any] | None = None
-    for epoch in range(1, cfg.max_epochs + 1):
+    stopped = False
+    saved = epoch_state.load(state_path)
+    if saved is not None:
+        _restore(student, saved["weights"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        rule, history, best = CheckpointRule(**saved["rule"]), saved["history"], saved["best"]
+        stopped = saved["stopped"]
+        rng.setstate(saved["order_rng"])
+        epoch_state.restore_rngs(saved["rngs"])
+        epoch_state.log_resume(desc, len(history), cfg.max_epochs, stopped)
+    for epoch in range(len(history) + 1, cfg.max_epochs + 1):
+        if stopped:
+            break
         student.head.train()
         student.encoder.model.train(not student.frozen)
         order = list(range(len(pairs)))
@@ -116,19 +136,26 @@ def train_tagger(student: TaggerStudent, pairs: Sequence[tuple[str, str]], cfg: 
         loss_sum, words = _epoch(student, sources, targets, feats, order, cfg, optimizer,
                                  scheduler, f"{desc} epoch {epoch}")
         seconds = time.perf_counter() - started
-        score = evaluate(epoch)
-        stop = rule.update(score)
+        scores = evaluate(epoch)
+        score = float(scores["score"])  # type: ignore[arg-type]
+        stopped = rule.update(score)
         if rule.best_epoch == epoch:
             best = _weights(student)
         history.append({"epoch": epoch, "loss": round(loss_sum / max(1, words), 4),
                         "score": round(score, 3), "train_seconds": round(seconds, 2),
                         "eval_seconds": round(time.perf_counter() - started - seconds, 2),
-                        "lr": scheduler.get_last_lr()[0]})
+                        "lr": scheduler.get_last_lr()[0],
+                        **{k: round(v, 3) for k, v in scores.items()
+                           if k != "score" and v is not None}})
         log.info("%s epoch %d/%d: loss %.4f, %s %.2f (%.1f s training + %.1f s scoring)", desc,
                  epoch, cfg.max_epochs, history[-1]["loss"], score_name, score, seconds,
                  history[-1]["eval_seconds"])
-        if stop:
-            break
+        if state_path is not None:
+            epoch_state.save(state_path, {
+                "weights": _weights(student), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "rule": rule.state(), "history": history,
+                "best": best, "stopped": stopped, "order_rng": rng.getstate(),
+                "rngs": epoch_state.rng_states()})
     if best is not None and rule.best_epoch != len(history):
         _restore(student, best)
     train_seconds = sum(h["train_seconds"] for h in history)
