@@ -228,14 +228,16 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"sha256 ok ({digest[:16]}..., {time.perf_counter() - started:.1f} s)")
     proc, base_url = start_server(args, args.out / "server.log")
-    summary: dict[str, dict] = {}
+    summary_path = args.out / "summary.json"  # runs of earlier invocations are kept
+    summary: dict[str, dict] = (json.loads(summary_path.read_text(encoding="utf-8"))
+                                if summary_path.is_file() else {})
     try:
         for task in args.tasks.split(","):
             for mode in args.modes.split(","):
                 config = run_config(args, task, mode, base_url)
                 path = args.out / "configs" / f"{config['name']}.yaml"
                 path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-                started = time.perf_counter()
+                started, load_before = time.perf_counter(), os.getloadavg()[0]
                 done = subprocess.run(["nice", "-n", str(args.nice), sys.executable, "-m",
                                        "mckd", "run", str(path)], cwd=args.out, check=False)
                 wall = time.perf_counter() - started
@@ -248,11 +250,13 @@ def main(argv: list[str] | None = None) -> int:
                 name = config["task"]["name"]
                 summary[config["name"]] = {
                     "wall_s": round(wall, 1),
+                    # other jobs share the CPU: the 1-minute load average around the run
+                    "load_1min_before_after": [load_before, os.getloadavg()[0]],
                     "teacher": teacher_figures(run_dir, name, TASKS[task][1]),
                     "test_scores": student_figures(run_dir),
                 }
                 print(json.dumps({config["name"]: summary[config["name"]]}, indent=1))
-                (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
+                summary_path.write_text(json.dumps(summary, indent=1))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
