@@ -241,20 +241,22 @@ def main(argv: list[str] | None = None) -> int:
                 done = subprocess.run(["nice", "-n", str(args.nice), sys.executable, "-m",
                                        "mckd", "run", str(path)], cwd=args.out, check=False)
                 wall = time.perf_counter() - started
-                if done.returncode != 0:
-                    print(f"{config['name']}: mckd run failed ({done.returncode})",
-                          file=sys.stderr)
-                    summary[config["name"]] = {"failed": done.returncode}
-                    continue
                 run_dir = Path(config["output_dir"])
-                name = config["task"]["name"]
-                summary[config["name"]] = {
+                figures: dict = {
                     "wall_s": round(wall, 1),
                     # other jobs share the CPU: the 1-minute load average around the run
                     "load_1min_before_after": [load_before, os.getloadavg()[0]],
-                    "teacher": teacher_figures(run_dir, name, TASKS[task][1]),
-                    "test_scores": student_figures(run_dir),
                 }
+                if done.returncode != 0:  # e.g. no valid label to train a student on
+                    print(f"{config['name']}: mckd run failed ({done.returncode})",
+                          file=sys.stderr)
+                    figures["failed"] = done.returncode
+                if (run_dir / "teacher" / "labels.jsonl").is_file():
+                    figures["teacher"] = teacher_figures(run_dir, config["task"]["name"],
+                                                         TASKS[task][1])
+                if (run_dir / "metrics.json").is_file():
+                    figures["test_scores"] = student_figures(run_dir)
+                summary[config["name"]] = figures
                 print(json.dumps({config["name"]: summary[config["name"]]}, indent=1))
                 summary_path.write_text(json.dumps(summary, indent=1))
     finally:
@@ -270,11 +272,12 @@ def summarize(args: argparse.Namespace) -> dict[str, dict]:
     for task in args.tasks.split(","):
         for mode in args.modes.split(","):
             run_dir = args.out / "runs" / f"real-{task}-{mode}"
-            if (run_dir / "metrics.json").is_file():
+            if (run_dir / "teacher" / "labels.jsonl").is_file():
                 config = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
                 summary[run_dir.name] = {
-                    "teacher": teacher_figures(run_dir, config["task"]["name"], TASKS[task][1]),
-                    "test_scores": student_figures(run_dir)}
+                    "teacher": teacher_figures(run_dir, config["task"]["name"], TASKS[task][1])}
+                if (run_dir / "metrics.json").is_file():
+                    summary[run_dir.name]["test_scores"] = student_figures(run_dir)
     print(json.dumps(summary, indent=1))
     return summary
 
@@ -284,12 +287,13 @@ def print_table(summary: dict[str, dict]) -> None:
           "s/request | compl. tok/s | req/s | test scores (students) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, s in summary.items():
-        if "failed" in s:
+        if "teacher" not in s:
             print(f"| {name} | failed | | | | | | | | |")
             continue
         t = s["teacher"]
         st = t["status"]
-        scores = ", ".join(f"{k} {v}" for k, v in s["test_scores"].items())
+        scores = (", ".join(f"{k} {v}" for k, v in s.get("test_scores", {}).items())
+                  or "none: the run stopped after the teacher step")
         print(f"| {name} | {st.get('valid', 0)} | {st.get('repaired', 0)} | "
               f"{st.get('invalid', 0)} | {t['f1_all']} | {t['f1_test']} | "
               f"{t['s_per_request_mean']} | {t['completion_tokens_per_s']} | "
