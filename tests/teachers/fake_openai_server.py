@@ -27,7 +27,8 @@ then ``ok``) or at random by ``fault_rates`` (fault -> probability):
 ``prefixed``   the answer prefixed with ``Output:`` and followed by an invented next pair
 
 ``reject_fields`` names request fields the server does not know: a request carrying one is
-answered 400 "Unrecognized request argument supplied", as OpenAI itself does.
+answered 400 "Unrecognized request argument supplied", as OpenAI itself does (or 400
+``reject_message``, e.g. llama.cpp's answer to a grammar it cannot parse).
 """
 
 from __future__ import annotations
@@ -88,8 +89,10 @@ class FakeOpenAIServer:
                  fault_rates: dict[str, float] | None = None, seed: int = 0,
                  retry_after: float = 1.0, hang_s: float = 5.0,
                  answer: Callable[[str], str] = flat_parse, port: int = 0,
-                 reject_fields: tuple[str, ...] = ()):
+                 reject_fields: tuple[str, ...] = (),
+                 reject_message: str = "Unrecognized request argument supplied: {field}"):
         self.reject_fields = reject_fields  # request fields answered with 400 (unknown field)
+        self.reject_message = reject_message
         self.latency_s, self.retry_after, self.hang_s, self.answer = (
             latency_s, retry_after, hang_s, answer)
         self.script = {k: list(v) for k, v in (script or {}).items()}
@@ -204,7 +207,7 @@ async def respond(server: FakeOpenAIServer, path: str, body: dict[str, Any],
         with server.lock:
             server.counts["requests"] += 1
             server.counts["refused_field"] += 1
-        return _error(400, f"Unrecognized request argument supplied: {refused[0]}",
+        return _error(400, server.reject_message.format(field=refused[0]),
                       "invalid_request_error")
     fault = server.choose_fault(query)
     with server.lock:

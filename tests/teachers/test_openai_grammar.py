@@ -84,6 +84,18 @@ def test_a_server_that_refuses_the_grammar_field_stops_the_run(tmp_path):
         assert server.counts["refused_field"] < 5  # it stopped instead of asking every input
 
 
+def test_a_grammar_llama_cpp_cannot_parse_stops_the_run(tmp_path):
+    # llama.cpp's native server (xllamacpp 2026.10.11549) answers a GBNF text it cannot parse
+    # with exactly this 400, on /v1/completions and /v1/chat/completions alike
+    message = "Failed to initialize samplers: failed to parse grammar"
+    with FakeOpenAIServer(reject_fields=("grammar",), reject_message=message) as server:
+        teacher = make_teacher(server, tmp_path, constrain="grammar", concurrency=1)
+        with pytest.raises(TeacherUnavailable,
+                           match=r"refused the grammar sent in 'grammar'.*failed to parse grammar"):
+            label(teacher, inputs(5))
+        assert server.counts["refused_field"] == 1  # no retries, no other input asked
+
+
 def test_a_task_without_a_grammar_is_a_config_error(tmp_path):
     config = OpenAITeacherConfig(model="m", base_url="http://127.0.0.1:1/v1", api_key_env=None,
                                  constrain="grammar")
