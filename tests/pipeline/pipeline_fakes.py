@@ -101,7 +101,7 @@ class FakeStudentBackend(StudentBackend):
         self.config = config
 
     def train(self, pairs, out_dir: Path, *, seed: int, constraint=None, fidelity_fn=None,
-              dev=None, heldout=None, heldout_fn=None) -> dict[str, Any]:
+              dev=None, heldout=None, heldout_fn=None, state_path=None) -> dict[str, Any]:
         TRAIN_CALLS.append(str(out_dir))
         failing = os.environ.get("MCKD_FAKE_STUDENT_FAIL")  # e.g. "stage_1/B"
         if failing and str(out_dir).endswith(failing):

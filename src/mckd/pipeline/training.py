@@ -14,7 +14,6 @@ the step's folder (which a rerun clears), and the file is deleted when the step 
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import logging
 from collections.abc import Sequence
@@ -146,11 +145,10 @@ def train_on_pairs(ctx: RunContext, step: Step, fp: str, pairs: list[tuple[str, 
         ctx.leader.post_training(step.name, ctx.path(step.name), pairs, step.seed)
     state = epoch_state_path(ctx, step, fp)
     remove_epoch_states(ctx.run_dir, step, keep=state)
-    resume = {"state_path": state} if "state_path" in inspect.signature(backend.train).parameters else {}
     summary = backend.train(pairs, ctx.path(step.name), seed=step.seed,
                             constraint=ctx.constraint(),
                             fidelity_fn=make_fidelity_fn(ctx.task, fmt), dev=dev,
-                            **heldout_arguments(ctx, step), **resume)
+                            **heldout_arguments(ctx, step), state_path=state)
     return backend, {"counts": counts, "summary": summary, "state": state}
 
 
