@@ -57,14 +57,15 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
 
 
 @contextmanager
-def atomic_text(path: str | os.PathLike[str]) -> Iterator[TextIO]:
+def atomic_text(path: str | os.PathLike[str], *, binary: bool = False) -> Iterator[TextIO]:
     """A text file handle whose content replaces ``path`` only when the block ends without an
-    error (temp file in the same folder, fsync, rename), so a crash never leaves half a file."""
+    error (temp file in the same folder, fsync, rename), so a crash never leaves half a file.
+    ``binary=True`` gives a bytes handle instead (e.g. for ``torch.save``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8")) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

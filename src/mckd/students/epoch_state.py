@@ -14,10 +14,11 @@ when the step finishes (``mckd.pipeline.training``).
 from __future__ import annotations
 
 import logging
-import os
 import random
 from pathlib import Path
 from typing import Any
+
+from mckd.core.jsonl import atomic_text
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,8 @@ def save(path: Path, state: dict[str, Any]) -> None:
     """Write ``state`` (tensors, numbers, strings and containers of them) to ``path`` atomically."""
     import torch
 
-    tmp = path.with_name(path.name + ".tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with atomic_text(path, binary=True) as fh:
+        torch.save(state, fh)
 
 
 def load(path: Path | None) -> dict[str, Any] | None:
